@@ -1,0 +1,219 @@
+package llamaspark.generate;
+
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.function.Consumer;
+import llamaspark.BadInputException;
+import llamaspark.model.Llama;
+import llamaspark.model.LlamaConfig;
+import llamaspark.model.LlamaWeights;
+import llamaspark.model.kernel.Backend;
+import llamaspark.model.StepBatch;
+import llamaspark.profile.Stage;
+import llamaspark.profile.StageProfile;
+import llamaspark.sampling.Sampler;
+import llamaspark.tokenizer.Tokenizer;
+
+/**
+ * Generates completions for a stream of requests with continuous batching: up to B rows run
+ * together, each at its own position; when a row finishes, the next waiting request takes its
+ * slot at once, so a batch is never held up by its longest row. Every step feeds the decode token
+ * of each running row plus as much pending prompt (prefill) as the step's token budget allows,
+ * then samples a token for each row whose prompt is fully in the cache.
+ *
+ * <p>A row's tokens depend only on its own prompt and parameters: the model computes each row
+ * independently and each row has its own random generator seeded from its own seed.
+ */
+public final class BatchGenerator {
+    private final Llama llama;
+    private final Tokenizer tokenizer;
+    private final boolean stopAtEos;
+    private final StageProfile profile;
+    private final Sampler sampler;
+    private final Sequence[] slots;
+    private final StepBatch batch;
+    private final float[] logits;
+    private final int[] outputSlot;
+    private final int vocabSize;
+    private final int seqLen;
+    private long generatedTokens;
+    private long promptTokens;
+
+    /**
+     * @param stopAtEos end a row when it samples EOS; run.c does not (it only stops at BOS), so
+     *                  the run.c-compatible command passes false
+     */
+    public BatchGenerator(Llama llama, Tokenizer tokenizer, boolean stopAtEos, StageProfile profile) {
+        LlamaConfig c = llama.config();
+        if (tokenizer.vocabSize() != c.vocabSize()) {
+            throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize()
+                    + " tokens, model " + c.vocabSize());
+        }
+        this.llama = llama;
+        this.tokenizer = tokenizer;
+        this.stopAtEos = stopAtEos;
+        this.profile = profile;
+        this.vocabSize = c.vocabSize();
+        this.seqLen = c.seqLen();
+        this.sampler = new Sampler(vocabSize);
+        this.slots = new Sequence[llama.slots()];
+        for (int i = 0; i < slots.length; i++) {
+            slots[i] = new Sequence(seqLen, tokenizer.maxTokenLength());
+        }
+        this.batch = new StepBatch(llama.maxTokens(), slots.length);
+        this.logits = new float[slots.length * vocabSize];
+        this.outputSlot = new int[slots.length];
+    }
+
+    /** Rows per step: every decode row plus prompt chunks up to this many tokens in all. */
+    public static int stepTokens(int batchSize) {
+        return Math.max(batchSize, 512);
+    }
+
+    /** A generator of {@code batchSize} rows on {@code weights} with a fresh kernel of {@code backend}. */
+    public static BatchGenerator create(LlamaWeights weights, Tokenizer tokenizer, Backend backend, int batchSize,
+                                        boolean stopAtEos, StageProfile profile) {
+        return create(weights, tokenizer, backend, batchSize, stepTokens(batchSize), stopAtEos, profile);
+    }
+
+    /** As above, with at most {@code stepTokens} (>= batchSize) rows per forward step. */
+    public static BatchGenerator create(LlamaWeights weights, Tokenizer tokenizer, Backend backend, int batchSize,
+                                        int stepTokens, boolean stopAtEos, StageProfile profile) {
+        if (stepTokens < batchSize) {
+            throw new IllegalArgumentException("a step must hold one token per row: " + stepTokens + " < " + batchSize);
+        }
+        Llama llama = new Llama(weights, backend.newKernel(), batchSize, stepTokens);
+        return new BatchGenerator(llama, tokenizer, stopAtEos, profile);
+    }
+
+    /** Runs every request to completion, handing each result to {@code sink} as soon as it is done. */
+    public void run(Iterator<GenerationRequest> requests, Consumer<GenerationResult> sink) {
+        while (true) {
+            int active = admit(requests, sink);
+            if (active == 0) {
+                return;
+            }
+            step(sink);
+        }
+    }
+
+    public long generatedTokens() {
+        return generatedTokens;
+    }
+
+    public long promptTokens() {
+        return promptTokens;
+    }
+
+    /** Fills free slots from the queue; returns how many slots are busy. */
+    private int admit(Iterator<GenerationRequest> requests, Consumer<GenerationResult> sink) {
+        int active = 0;
+        for (Sequence s : slots) {
+            while (!s.busy() && requests.hasNext()) {
+                GenerationRequest r = requests.next();
+                long now = System.nanoTime();
+                int[] prompt;
+                try {
+                    prompt = prepare(r);
+                } catch (BadInputException e) {
+                    sink.accept(GenerationResult.failed(r, new int[0], e.getMessage()));
+                    continue;
+                }
+                promptTokens += prompt.length;
+                if (r.maxNewTokens() == 0) {
+                    sink.accept(new GenerationResult(r, prompt, new int[0], "", FinishReason.LENGTH, null,
+                            System.nanoTime() - now));
+                    continue;
+                }
+                s.start(r, prompt, now);
+            }
+            if (s.busy()) {
+                active++;
+            }
+        }
+        return active;
+    }
+
+    private int[] prepare(GenerationRequest r) {
+        String source = "row " + r.id();
+        if (r.prompt() == null && r.promptTokens() == null) {
+            throw new BadInputException(source, "prompt is missing");
+        }
+        r.sampling().validate(source);
+        if (r.maxNewTokens() < 0) {
+            throw new BadInputException(source, "max_new_tokens=" + r.maxNewTokens() + " must be >= 0");
+        }
+        int[] prompt = r.promptTokens() != null ? r.promptTokens().clone() : tokenizer.encode(r.prompt(), true, false);
+        for (int id : prompt) {
+            if (id < 0 || id >= vocabSize) {
+                throw new BadInputException(source, "prompt token id " + id + " is outside the vocabulary [0, " + vocabSize + ")");
+            }
+        }
+        if (prompt.length == 0) {
+            throw new BadInputException(source, "prompt is empty after tokenizing");
+        }
+        if (prompt.length > seqLen) {
+            throw new BadInputException(source, "prompt is " + prompt.length
+                    + " tokens, longer than the model's seq_len " + seqLen);
+        }
+        return prompt;
+    }
+
+    private void step(Consumer<GenerationResult> sink) {
+        long tIteration = profile.start();
+        batch.clear();
+        int budget = batch.capacity();
+        int outputs = 0;
+        // Decode rows first (one token each), then prompt chunks with what is left of the budget.
+        for (int pass = 0; pass < 2; pass++) {
+            for (int si = 0; si < slots.length && budget > 0; si++) {
+                Sequence s = slots[si];
+                boolean decoding = s.fed >= s.promptLength;
+                if (!s.busy() || s.fed == s.length || decoding != (pass == 0)) {
+                    continue;
+                }
+                int take = Math.min(s.length - s.fed, budget);
+                int row = -1;
+                for (int j = 0; j < take; j++) {
+                    row = batch.add(s.tokens[s.fed], si, s.fed);
+                    s.fed++;
+                }
+                budget -= take;
+                if (s.fed == s.length) {
+                    batch.wantLogits(row);
+                    outputSlot[outputs++] = si;
+                }
+            }
+        }
+        llama.forward(batch, logits, profile);
+
+        long tSampling = profile.start();
+        for (int j = 0; j < outputs; j++) {
+            Sequence s = slots[outputSlot[j]];
+            int token = sampler.sample(logits, j * vocabSize, s.request.sampling(), s.rng, profile);
+            accept(s, token, sink);
+        }
+        profile.stop(Stage.DO_SAMPLING, tSampling);
+        profile.stop(Stage.GENERATE_ITERATION, tIteration);
+    }
+
+    private void accept(Sequence s, int token, Consumer<GenerationResult> sink) {
+        int prev = s.lastToken();
+        s.append(token);
+        generatedTokens++;
+        FinishReason done = null;
+        if (token == Tokenizer.BOS || (stopAtEos && token == Tokenizer.EOS)) {
+            done = FinishReason.EOS;
+        } else if (s.appendText(tokenizer.piece(prev, token))) {
+            done = FinishReason.STOP;
+        } else if (s.generated() >= s.request.maxNewTokens() || s.length > seqLen) {
+            done = FinishReason.LENGTH;
+        }
+        if (done != null) {
+            sink.accept(new GenerationResult(s.request, Arrays.copyOf(s.tokens, s.promptLength),
+                    Arrays.copyOfRange(s.tokens, s.promptLength, s.length), s.completionText(), done, null,
+                    System.nanoTime() - s.startNanos));
+            s.free();
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package llamaspark.generate;
+
+import java.io.ByteArrayOutputStream;
+import llamaspark.tokenizer.Tokenizer;
+
+/**
+ * The bytes llama2.c's {@code run} prints for a sequence: each token after the first decoded
+ * against its predecessor, single unprintable bytes dropped (its safe_printf), the output ended
+ * at a sampled BOS, then a newline.
+ */
+public final class RunCText {
+    private RunCText() {
+    }
+
+    /** @param promptEcho how many prompt tokens run.c walked through (all of them unless -n is shorter) */
+    public static byte[] of(Tokenizer tokenizer, int[] prompt, int promptEcho, int[] completion) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int prev = prompt[0];
+        for (int k = 1; k < promptEcho; k++) {
+            prev = print(out, tokenizer, prev, prompt[k]);
+        }
+        for (int token : completion) {
+            if (token == Tokenizer.BOS) {
+                break;
+            }
+            prev = print(out, tokenizer, prev, token);
+        }
+        out.write('\n');
+        return out.toByteArray();
+    }
+
+    private static int print(ByteArrayOutputStream out, Tokenizer tokenizer, int prev, int token) {
+        byte[] piece = tokenizer.piece(prev, token);
+        if (Tokenizer.isPrintable(piece)) {
+            out.writeBytes(piece);
+        }
+        return token;
+    }
+}

@@ -1,0 +1,73 @@
+package llamaspark.model;
+
+import java.io.Serializable;
+import llamaspark.BadInputException;
+
+/**
+ * The shape of a Llama model, as in llama2.c's checkpoint header. The dimension names of the
+ * forward pass derive from it: D = dim, FD = hiddenDim, HN = heads, KVHN = kvHeads,
+ * HD = D / HN, VS = vocabSize, L = seqLen.
+ */
+public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvHeads,
+                          int vocabSize, int seqLen, boolean sharedClassifier) implements Serializable {
+
+    public int headDim() {
+        return dim / heads;
+    }
+
+    /** Width of one token's keys (or values): KVHN * HD. */
+    public int kvDim() {
+        return kvHeads * headDim();
+    }
+
+    /** Query heads that share one key/value head (grouped-query attention). */
+    public int kvGroup() {
+        return heads / kvHeads;
+    }
+
+    /** Rejects shapes the forward pass cannot run, naming the source and the field. */
+    public LlamaConfig validate(String source) {
+        requirePositive(source, "dim", dim);
+        requirePositive(source, "hidden_dim", hiddenDim);
+        requirePositive(source, "n_layers", layers);
+        requirePositive(source, "n_heads", heads);
+        requirePositive(source, "n_kv_heads", kvHeads);
+        requirePositive(source, "vocab_size", vocabSize);
+        requirePositive(source, "seq_len", seqLen);
+        if (dim % heads != 0) {
+            throw new BadInputException(source, "header field dim=" + dim
+                    + " is not divisible by n_heads=" + heads);
+        }
+        if (heads % kvHeads != 0) {
+            throw new BadInputException(source, "header field n_heads=" + heads
+                    + " is not a multiple of n_kv_heads=" + kvHeads);
+        }
+        if (headDim() % 2 != 0) {
+            throw new BadInputException(source, "head size dim/n_heads=" + headDim()
+                    + " must be even for rotary embeddings");
+        }
+        return this;
+    }
+
+    /** Number of float32 values in the checkpoint after the header (run.c's tensor order). */
+    public long checkpointFloats() {
+        long d = dim, fd = hiddenDim, n = layers, kv = kvDim();
+        long perLayer = d + d * d + 2 * kv * d + d * d + d + 3 * fd * d;
+        long floats = (long) vocabSize * d + n * perLayer + d + (long) seqLen * headDim();
+        return sharedClassifier ? floats : floats + (long) vocabSize * d;
+    }
+
+    private static void requirePositive(String source, String field, int value) {
+        if (value <= 0) {
+            throw new BadInputException(source, "header field " + field + "=" + value
+                    + " must be positive");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "dim=" + dim + " hidden_dim=" + hiddenDim + " n_layers=" + layers + " n_heads=" + heads
+                + " n_kv_heads=" + kvHeads + " vocab_size=" + vocabSize + " seq_len=" + seqLen
+                + (sharedClassifier ? " (shared classifier)" : " (separate classifier)");
+    }
+}

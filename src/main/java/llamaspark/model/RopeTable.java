@@ -1,0 +1,39 @@
+package llamaspark.model;
+
+/**
+ * Rotary position embedding on adjacent pairs (x[2j], x[2j+1]) of each head, as llama2.c does
+ * it: frequency 1 / 10000^(2j / HD), angles computed in float32 like run.c, once per position.
+ */
+public final class RopeTable {
+    private final int headDim;
+    private final float[] cos;
+    private final float[] sin;
+
+    public RopeTable(int headDim, int seqLen) {
+        this.headDim = headDim;
+        int half = headDim / 2;
+        cos = new float[seqLen * half];
+        sin = new float[seqLen * half];
+        for (int pos = 0; pos < seqLen; pos++) {
+            for (int j = 0; j < half; j++) {
+                float freq = 1.0f / (float) Math.pow(10000.0f, (2 * j) / (float) headDim);
+                float angle = pos * freq;
+                cos[pos * half + j] = (float) Math.cos(angle);
+                sin[pos * half + j] = (float) Math.sin(angle);
+            }
+        }
+    }
+
+    /** Rotates the n values x[off, off + n) (whole heads) for position {@code pos}. */
+    public void rotate(float[] x, int off, int n, int pos) {
+        int half = headDim / 2;
+        int base = pos * half;
+        for (int i = 0; i < n; i += 2) {
+            int j = base + (i % headDim) / 2;
+            float fcr = cos[j], fci = sin[j];
+            float v0 = x[off + i], v1 = x[off + i + 1];
+            x[off + i] = v0 * fcr - v1 * fci;
+            x[off + i + 1] = v0 * fci + v1 * fcr;
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package llamaspark.sampling;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import llamaspark.profile.StageProfile;
+import org.junit.jupiter.api.Test;
+
+class SamplerTest {
+    private static final int VS = 64;
+    private final Sampler sampler = new Sampler(VS);
+
+    /** Values from the xorshift64* of llama2.c, computed by ../shared/bench/np_llama.py's random_u32. */
+    @Test
+    void randomMatchesRunC() {
+        RunCRandom rng = new RunCRandom(42);
+        long[] expected = {1456360119L, 3359763283L, 3393612768L, 4054632243L, 3283045847L};
+        for (long e : expected) {
+            assertEquals(e, rng.nextU32());
+        }
+        RunCRandom f = new RunCRandom(42);
+        assertEquals(0.3390852212905884f, f.nextFloat());
+        assertEquals(0.7822558283805847f, f.nextFloat());
+    }
+
+    private static float[] logits(long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[VS];
+        for (int i = 0; i < VS; i++) {
+            x[i] = (float) r.nextGaussian() * 2f;
+        }
+        return x;
+    }
+
+    private int sample(float[] logits, SamplingParams p, RunCRandom rng) {
+        return sampler.sample(logits.clone(), 0, p, rng, StageProfile.disabled());
+    }
+
+    @Test
+    void greedyTakesTheFirstLargest() {
+        float[] x = new float[VS];
+        x[5] = 3f;
+        x[9] = 3f;
+        assertEquals(5, sample(x, SamplingParams.greedy(), new RunCRandom(1)));
+    }
+
+    @Test
+    void topKOfOneAndMinPOfOneAreGreedy() {
+        for (int s = 0; s < 50; s++) {
+            float[] x = logits(s);
+            int best = Sampler.argmax(x, 0, VS);
+            assertEquals(best, sample(x, new SamplingParams(1f, 1f, 1, 0f, 0), new RunCRandom(s + 1)));
+            assertEquals(best, sample(x, new SamplingParams(1f, 1f, 0, 1f, 0), new RunCRandom(s + 1)));
+        }
+    }
+
+    @Test
+    void topKOnlyEverPicksTheKMostLikely() {
+        float[] x = logits(7);
+        int k = 5;
+        float kth = sortedDescending(x)[k - 1];
+        RunCRandom rng = new RunCRandom(3);
+        int[] hits = new int[VS];
+        for (int i = 0; i < 4000; i++) {
+            int t = sample(x, new SamplingParams(1.5f, 1f, k, 0f, 0), rng);
+            assertTrue(x[t] >= kth, "picked a token outside the top " + k);
+            hits[t]++;
+        }
+        int distinct = 0;
+        for (int h : hits) {
+            distinct += h > 0 ? 1 : 0;
+        }
+        assertEquals(k, distinct, "all top-k tokens get picked at temperature 1.5");
+    }
+
+    @Test
+    void minPDropsUnlikelyTokens() {
+        float[] x = logits(11);
+        float max = sortedDescending(x)[0];
+        // p_i >= minP * p_max  <=>  logit_i >= logit_max + ln(minP) at temperature 1
+        float minP = 0.2f;
+        double floor = max + Math.log(minP);
+        RunCRandom rng = new RunCRandom(5);
+        for (int i = 0; i < 2000; i++) {
+            int t = sample(x, new SamplingParams(1f, 1f, 0, minP, 0), rng);
+            assertTrue(x[t] >= floor - 1e-4, "token below min-p");
+        }
+    }
+
+    @Test
+    void frequenciesFollowTheProbabilities() {
+        float[] x = {2f, 1f, 0f, -1f};
+        Sampler s4 = new Sampler(4);
+        RunCRandom rng = new RunCRandom(99);
+        int[] hits = new int[4];
+        int n = 40000;
+        for (int i = 0; i < n; i++) {
+            hits[s4.sample(x.clone(), 0, new SamplingParams(1f, 1f, 0, 0f, 0), rng, StageProfile.disabled())]++;
+        }
+        double z = Math.exp(2) + Math.exp(1) + 1 + Math.exp(-1);
+        for (int i = 0; i < 4; i++) {
+            double p = Math.exp(x[i]) / z;
+            assertEquals(p, hits[i] / (double) n, 0.01, "token " + i);
+        }
+    }
+
+    @Test
+    void nucleusExcludesTheTail() {
+        // probabilities ~ 0.64, 0.24, 0.09, 0.03: top-p 0.8 keeps the first two only
+        float[] x = {2f, 1f, 0f, -1f};
+        Sampler s4 = new Sampler(4);
+        RunCRandom rng = new RunCRandom(7);
+        boolean sawSecond = false;
+        for (int i = 0; i < 5000; i++) {
+            int t = s4.sample(x.clone(), 0, new SamplingParams(1f, 0.8f, 0, 0f, 0), rng, StageProfile.disabled());
+            assertTrue(t <= 1, "token " + t + " is outside the nucleus");
+            sawSecond |= t == 1;
+        }
+        assertTrue(sawSecond);
+    }
+
+    private static float[] sortedDescending(float[] x) {
+        float[] s = x.clone();
+        java.util.Arrays.sort(s);
+        for (int i = 0; i < s.length / 2; i++) {
+            float t = s[i];
+            s[i] = s[s.length - 1 - i];
+            s[s.length - 1 - i] = t;
+        }
+        return s;
+    }
+}

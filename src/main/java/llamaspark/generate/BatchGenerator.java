@@ -88,13 +88,21 @@ public final class BatchGenerator {
 
     /** Runs every request to completion, handing each result to {@code sink} as soon as it is done. */
     public void run(Iterator<GenerationRequest> requests, Consumer<GenerationResult> sink) {
-        while (true) {
-            int active = admit(requests, sink);
-            if (active == 0) {
-                return;
-            }
-            step(sink);
+        while (advance(requests, sink)) {
+            // each call is one step
         }
+    }
+
+    /**
+     * Fills free slots from {@code requests} and runs one step. Returns false, having run
+     * nothing, once every request is done; so a caller can pull results a few at a time.
+     */
+    public boolean advance(Iterator<GenerationRequest> requests, Consumer<GenerationResult> sink) {
+        if (admit(requests, sink) == 0) {
+            return false;
+        }
+        step(sink);
+        return true;
     }
 
     public long generatedTokens() {

@@ -63,7 +63,7 @@ public final class NpzReader {
     }
 
     private LlamaWeights readWeights(int heads, int seqLen, MatrixLayout layout) throws IOException {
-        Tensor embed = open("model.embed_tokens.weight", 2);
+        Tensor embed = openOfRank("model.embed_tokens.weight", 2);
         int VS = embed.shape[0], D = embed.shape[1];
         embed.in.close();
         int layers = 0;
@@ -77,8 +77,8 @@ public final class NpzReader {
             throw new BadInputException(path.toString(), "head count " + heads
                     + " does not divide the model dimension " + D + " (read from model.embed_tokens.weight)");
         }
-        Tensor gate = open("model.layers.0.mlp.gate_proj.weight", 2);
-        Tensor k = open("model.layers.0.self_attn.k_proj.weight", 2);
+        Tensor gate = openOfRank("model.layers.0.mlp.gate_proj.weight", 2);
+        Tensor k = openOfRank("model.layers.0.self_attn.k_proj.weight", 2);
         int FD = gate.shape[0], KVD = k.shape[0], HD = D / heads;
         gate.in.close();
         k.in.close();
@@ -173,7 +173,7 @@ public final class NpzReader {
 
     /** Opens a tensor and checks its shape is exactly {@code expected}. */
     private Tensor open(String name, int... expected) throws IOException {
-        Tensor t = open(name, expected.length);
+        Tensor t = openOfRank(name, expected.length);
         if (!Arrays.equals(t.shape, expected)) {
             t.in.close();
             throw bad("tensor " + name + " has shape " + shapeString(t.shape) + ", expected " + shapeString(expected));
@@ -181,7 +181,7 @@ public final class NpzReader {
         return t;
     }
 
-    private Tensor open(String name, int rank) throws IOException {
+    private Tensor openOfRank(String name, int rank) throws IOException {
         ZipEntry e = zip.getEntry(entry(name));
         if (e == null) {
             throw bad("missing tensor " + name);

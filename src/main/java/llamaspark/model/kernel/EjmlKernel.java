@@ -5,7 +5,7 @@ import java.util.Map;
 import llamaspark.model.MatrixLayout;
 import llamaspark.model.WeightMatrix;
 import org.ejml.data.FMatrixRMaj;
-import org.ejml.dense.row.CommonOps_FDRM;
+import org.ejml.dense.row.mult.MatrixMatrixMult_FDRM;
 
 /**
  * The reference kernel, on EJML. {@code multTransB} sums each dot product sequentially over k,
@@ -29,7 +29,9 @@ public final class EjmlKernel implements MatmulKernel {
         FMatrixRMaj a = view(x, rows, w.cols());
         FMatrixRMaj b = view(w.data(), w.rows(), w.cols());
         FMatrixRMaj c = view(out, rows, w.rows());
-        CommonOps_FDRM.multTransB(a, b, c);
+        // Not CommonOps_FDRM.multTransB: for a one-row W it switches to MatrixVectorMult, which
+        // starts each sum at the first product rather than at +0 (-0 instead of run.c's +0).
+        MatrixMatrixMult_FDRM.multTransB(a, b, c);
     }
 
     /** A wrapper over {@code data} shaped rows x cols (reshaping within capacity keeps the array). */

@@ -1,0 +1,170 @@
+package llamaspark.job;
+
+import static org.apache.spark.sql.functions.col;
+
+import java.io.File;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import llamaspark.BadInputException;
+import llamaspark.profile.Stage;
+import llamaspark.profile.StageProfile;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.CollectionAccumulator;
+import picocli.CommandLine;
+
+/**
+ * The Spark batch generation job. The driver loads the model once and broadcasts it; prompts are
+ * read, hash-partitioned by id and run through the batched engine partition by partition on the
+ * executors; generations, per-task stage timings, the cluster-wide stage summary and a run report
+ * are written under the output directory, which appears only when complete.
+ *
+ * <pre>spark-submit --class llamaspark.job.GenerateJob target/llamaspark.jar --prompts P --model M --tokenizer T --out DIR</pre>
+ */
+public final class GenerateJob {
+    private GenerateJob() {
+    }
+
+    public static void main(String[] args) {
+        int code = run(System.out, System.err, args);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /** Parses, runs on a session of its own (local[*] unless spark-submit set a master), prints. */
+    static int run(PrintStream out, PrintStream err, String... args) {
+        JobOptions options = new JobOptions();
+        CommandLine cli = new CommandLine(options);
+        try {
+            File defaults = defaultsFile(args);
+            if (defaults != null) {
+                if (!defaults.isFile()) {
+                    throw new BadInputException(defaults.toString(), "no such job defaults file");
+                }
+                cli.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(defaults));
+            }
+            cli.parseArgs(args);
+            if (cli.isUsageHelpRequested()) {
+                cli.usage(out);
+                return 0;
+            }
+            options.validate();
+        } catch (CommandLine.ParameterException e) {
+            err.println("llamaspark job: " + e.getMessage());
+            return 2;
+        } catch (BadInputException e) {
+            err.println("llamaspark job: " + e.getMessage());
+            return 2;
+        }
+        SparkSession.Builder builder = SparkSession.builder().appName("llamaspark");
+        if (!new org.apache.spark.SparkConf().contains("spark.master")) {
+            builder.master("local[*]");
+        }
+        SparkSession spark = builder.getOrCreate();
+        try {
+            JobResult result = execute(spark, options);
+            out.print(result.report());
+            out.flush();
+            return 0;
+        } catch (BadInputException e) {
+            err.println("llamaspark job: " + e.getMessage());
+            return 2;
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private static File defaultsFile(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--defaults") && i + 1 < args.length) {
+                return new File(args[i + 1]);
+            }
+            if (args[i].startsWith("--defaults=")) {
+                return new File(args[i].substring("--defaults=".length()));
+            }
+        }
+        return null;
+    }
+
+    /** Runs the job on {@code spark} (which it leaves running) and returns what it did. */
+    public static JobResult execute(SparkSession spark, JobOptions o) {
+        o.validate();
+        Instant started = Instant.now();
+        long t0 = System.nanoTime();
+        String outDir = o.out != null ? o.out
+                : "out/job-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        JobOutput output = new JobOutput(spark.sparkContext().hadoopConfiguration(), outDir, o.overwrite);
+        try {
+            long tLoad = System.nanoTime();
+            ModelBundle bundle = ModelBundle.load(o.model, o.tokenizer, o.backend(), o.heads, o.seqLen);
+            double loadSeconds = (System.nanoTime() - tLoad) / 1e9;
+            Dataset<Row> prompts = PromptSource.read(spark, o.prompts);
+
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            Broadcast<ModelBundle> model = jsc.broadcast(bundle);
+            CollectionAccumulator<TaskProfile> profiles = spark.sparkContext().collectionAccumulator("llamaspark.task-profiles");
+            int partitions = o.partitions > 0 ? o.partitions : spark.sparkContext().defaultParallelism();
+
+            Dataset<Row> generations = prompts.repartition(partitions, col("id"))
+                    .mapPartitions(new PartitionGenerator(model, o.jobDefaults(), o.batchSize, profiles),
+                            Encoders.row(JobSchemas.GENERATIONS));
+            generations.write().parquet(output.staged("generations"));
+
+            List<TaskProfile> tasks = new ArrayList<>(profiles.value());
+            tasks.sort((a, b) -> Integer.compare(a.partitionId(), b.partitionId()));
+            StageProfile cluster = new StageProfile();
+            List<Row> timings = new ArrayList<>();
+            for (TaskProfile t : tasks) {
+                cluster.merge(t.profile());
+                for (Stage s : Stage.values()) {
+                    if (t.profile().calls(s) > 0) {
+                        timings.add(RowFactory.create(t.executorId(), t.host(), t.partitionId(), s.label(),
+                                s.parent() == null ? null : s.parent().label(), s.level(), t.profile().calls(s),
+                                t.profile().totalNanos(s) / 1e6, t.profile().minNanos(s) / 1e6, t.profile().maxNanos(s) / 1e6));
+                    }
+                }
+            }
+            spark.createDataFrame(timings, JobSchemas.STAGE_TIMINGS).coalesce(1).write().parquet(output.staged("stage_timings"));
+            spark.createDataFrame(summaryRows(cluster), JobSchemas.STAGE_SUMMARY).coalesce(1)
+                    .write().parquet(output.staged("stage_summary"));
+
+            double wall = (System.nanoTime() - t0) / 1e9;
+            JobResult result = new JobResult(output.path(), started, Instant.now(), wall, loadSeconds, partitions,
+                    spark.sparkContext().master(), spark.sparkContext().applicationId(), spark.version(),
+                    spark.sparkContext().defaultParallelism(), o, bundle, tasks, cluster);
+            output.writeText("run.json", result.toJson());
+            output.commit();
+            return result;
+        } catch (java.io.IOException e) {
+            output.abort();
+            throw new BadInputException(outDir, "cannot write output: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            output.abort();
+            throw e;
+        }
+    }
+
+    static List<Row> summaryRows(StageProfile p) {
+        List<Row> rows = new ArrayList<>();
+        double root = p.totalMillis(Stage.ROOT);
+        for (Stage s : Stage.values()) {
+            long calls = p.calls(s);
+            if (calls > 0) {
+                double total = p.totalMillis(s);
+                rows.add(RowFactory.create(s.label(), s.parent() == null ? null : s.parent().label(), s.level(), calls,
+                        total, total / calls, root > 0 ? 100.0 * total / root : 0.0));
+            }
+        }
+        return rows;
+    }
+}

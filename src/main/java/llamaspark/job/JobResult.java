@@ -1,0 +1,185 @@
+package llamaspark.job;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import llamaspark.model.LlamaConfig;
+import llamaspark.profile.ProfileTable;
+import llamaspark.profile.StageProfile;
+
+/** What a job run did: the totals printed at the end and written to run.json. */
+public final class JobResult {
+    private final String outDir;
+    private final Instant started;
+    private final Instant finished;
+    private final double wallSeconds;
+    private final double modelLoadSeconds;
+    private final int partitions;
+    private final String master;
+    private final String appId;
+    private final String sparkVersion;
+    private final int defaultParallelism;
+    private final JobOptions options;
+    private final ModelBundle bundle;
+    private final List<TaskProfile> tasks;
+    private final StageProfile cluster;
+
+    JobResult(String outDir, Instant started, Instant finished, double wallSeconds, double modelLoadSeconds,
+              int partitions, String master, String appId, String sparkVersion, int defaultParallelism,
+              JobOptions options, ModelBundle bundle, List<TaskProfile> tasks, StageProfile cluster) {
+        this.outDir = outDir;
+        this.started = started;
+        this.finished = finished;
+        this.wallSeconds = wallSeconds;
+        this.modelLoadSeconds = modelLoadSeconds;
+        this.partitions = partitions;
+        this.master = master;
+        this.appId = appId;
+        this.sparkVersion = sparkVersion;
+        this.defaultParallelism = defaultParallelism;
+        this.options = options;
+        this.bundle = bundle;
+        this.tasks = tasks;
+        this.cluster = cluster;
+    }
+
+    public String outDir() {
+        return outDir;
+    }
+
+    public long rows() {
+        return tasks.stream().mapToLong(TaskProfile::rows).sum();
+    }
+
+    public long failedRows() {
+        return tasks.stream().mapToLong(TaskProfile::failedRows).sum();
+    }
+
+    public long completionTokens() {
+        return tasks.stream().mapToLong(TaskProfile::completionTokens).sum();
+    }
+
+    public long promptTokens() {
+        return tasks.stream().mapToLong(TaskProfile::promptTokens).sum();
+    }
+
+    public double wallSeconds() {
+        return wallSeconds;
+    }
+
+    public StageProfile clusterProfile() {
+        return cluster;
+    }
+
+    public List<TaskProfile> tasks() {
+        return tasks;
+    }
+
+    /** Per executor: partitions, rows, tokens, summed task time, tokens per task-second. */
+    public Map<String, Map<String, Object>> executors() {
+        Map<String, Map<String, Object>> out = new TreeMap<>();
+        for (TaskProfile t : tasks) {
+            Map<String, Object> e = out.computeIfAbsent(t.executorId(), id -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("executor_id", id);
+                m.put("host", t.host());
+                m.put("partitions", 0L);
+                m.put("rows", 0L);
+                m.put("completion_tokens", 0L);
+                m.put("task_seconds", 0.0);
+                m.put("model_materialisations", 0);
+                return m;
+            });
+            e.put("partitions", (Long) e.get("partitions") + 1);
+            e.put("rows", (Long) e.get("rows") + t.rows());
+            e.put("completion_tokens", (Long) e.get("completion_tokens") + t.completionTokens());
+            e.put("task_seconds", (Double) e.get("task_seconds") + t.taskNanos() / 1e9);
+            e.put("model_materialisations", Math.max((Integer) e.get("model_materialisations"), t.modelMaterialisations()));
+        }
+        for (Map<String, Object> e : out.values()) {
+            double s = (Double) e.get("task_seconds");
+            e.put("tokens_per_second", s > 0 ? (Long) e.get("completion_tokens") / s : 0.0);
+        }
+        return out;
+    }
+
+    /** The study's table over the whole cluster, then the totals. */
+    public String report() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(ProfileTable.format(cluster));
+        sb.append(String.format(Locale.ROOT, "%nrows %d (ok %d, failed %d), prompt tokens %d, completion tokens %d%n",
+                rows(), rows() - failedRows(), failedRows(), promptTokens(), completionTokens()));
+        sb.append(String.format(Locale.ROOT, "wall %.2f s, %.1f completion tokens/s overall, %d partitions on %d executor(s), master %s%n",
+                wallSeconds, completionTokens() / wallSeconds, partitions, executors().size(), master));
+        for (Map<String, Object> e : executors().values()) {
+            sb.append(String.format(Locale.ROOT, "  executor %-8s %5d rows %8d tokens %8.2f task-s %8.1f tok/s%n",
+                    e.get("executor_id"), (Long) e.get("rows"), (Long) e.get("completion_tokens"),
+                    (Double) e.get("task_seconds"), (Double) e.get("tokens_per_second")));
+        }
+        sb.append("output: ").append(outDir).append(System.lineSeparator());
+        return sb.toString();
+    }
+
+    private static Map<String, Object> ordered(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
+    }
+
+    public String toJson() {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("started_at", started.toString());
+        root.put("finished_at", finished.toString());
+        root.put("wall_seconds", wallSeconds);
+        Map<String, Object> where = new LinkedHashMap<>();
+        where.put("master", master);
+        where.put("app_id", appId);
+        where.put("spark_version", sparkVersion);
+        where.put("default_parallelism", defaultParallelism);
+        where.put("executors", new ArrayList<>(executors().keySet()));
+        where.put("executor_count", executors().size());
+        root.put("cluster", where);
+        LlamaConfig c = bundle.weights.config;
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("path", options.model.toString());
+        model.put("file", bundle.modelName);
+        model.put("sha256", bundle.modelSha256);
+        model.put("tokenizer", options.tokenizer.toString());
+        model.put("config", ordered("dim", c.dim(), "hidden_dim", c.hiddenDim(), "n_layers", c.layers(),
+                "n_heads", c.heads(), "n_kv_heads", c.kvHeads(), "vocab_size", c.vocabSize(), "seq_len", c.seqLen(),
+                "shared_classifier", c.sharedClassifier()));
+        model.put("load_seconds", modelLoadSeconds);
+        root.put("model", model);
+        Map<String, Object> params = new LinkedHashMap<>();
+        params.put("prompts", options.prompts);
+        params.put("partitions", partitions);
+        params.put("batch_size", options.batchSize);
+        params.put("backend", bundle.backend.cliName());
+        params.put("seed", options.seed);
+        params.put("max_new_tokens", options.maxNewTokens);
+        params.put("temperature", options.temperature);
+        params.put("top_p", options.topP);
+        params.put("top_k", options.topK);
+        params.put("min_p", options.minP);
+        params.put("stop", options.stop);
+        root.put("parameters", params);
+        root.put("rows", ordered("total", rows(), "ok", rows() - failedRows(), "failed", failedRows()));
+        root.put("tokens", ordered("prompt", promptTokens(), "completion", completionTokens()));
+        root.put("tokens_per_second", completionTokens() / wallSeconds);
+        root.put("executors", new ArrayList<>(executors().values()));
+        try {
+            return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

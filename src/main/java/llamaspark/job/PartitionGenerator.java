@@ -1,0 +1,158 @@
+package llamaspark.job;
+
+import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import llamaspark.generate.BatchGenerator;
+import llamaspark.generate.GenerationRequest;
+import llamaspark.generate.GenerationResult;
+import llamaspark.profile.StageProfile;
+import llamaspark.sampling.SamplingParams;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.CollectionAccumulator;
+
+/**
+ * Runs one partition of prompts through the engine on an executor: the broadcast model (one copy
+ * per executor JVM), a batched generator with continuous batching, and one stage profile for the
+ * task, reported to the driver through an accumulator when the partition is done. Output rows are
+ * produced as rows finish, not all at the end.
+ */
+final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
+    private static final long serialVersionUID = 1L;
+
+    private final Broadcast<ModelBundle> model;
+    private final JobDefaults defaults;
+    private final int batchSize;
+    private final CollectionAccumulator<TaskProfile> profiles;
+
+    PartitionGenerator(Broadcast<ModelBundle> model, JobDefaults defaults, int batchSize,
+                       CollectionAccumulator<TaskProfile> profiles) {
+        this.model = model;
+        this.defaults = defaults;
+        this.batchSize = batchSize;
+        this.profiles = profiles;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> input) {
+        return new Rows(input);
+    }
+
+    private final class Rows implements Iterator<Row> {
+        private final long start = System.nanoTime();
+        private final ModelBundle bundle = model.value();
+        private final int partitionId = TaskContext.getPartitionId();
+        private final String executorId = SparkEnv.get().executorId();
+        private final String host = SparkEnv.get().blockManager().blockManagerId().host();
+        private final StageProfile profile = new StageProfile();
+        private final BatchGenerator generator =
+                BatchGenerator.create(bundle.weights, bundle.tokenizer, bundle.backend, batchSize, true, profile);
+        private final ArrayDeque<Row> ready = new ArrayDeque<>();
+        private final Map<GenerationRequest, PromptRow> pending = new IdentityHashMap<>();
+        private final Iterator<GenerationRequest> requests;
+        private long rows;
+        private long failed;
+        private boolean done;
+
+        Rows(Iterator<Row> input) {
+            requests = new Iterator<>() {
+                private GenerationRequest next;
+
+                @Override
+                public boolean hasNext() {
+                    while (next == null && input.hasNext()) {
+                        PromptRow p = JobSchemas.promptRow(input.next());
+                        if (p.inputError() != null) {
+                            emit(p, null, null, p.inputError());
+                        } else {
+                            next = request(p);
+                            pending.put(next, p);
+                        }
+                    }
+                    return next != null;
+                }
+
+                @Override
+                public GenerationRequest next() {
+                    if (!hasNext()) {
+                        throw new NoSuchElementException();
+                    }
+                    GenerationRequest r = next;
+                    next = null;
+                    return r;
+                }
+            };
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (ready.isEmpty() && !done) {
+                if (!generator.advance(requests, r -> {
+                    PromptRow p = pending.remove(r.request());
+                    emit(p, r.request(), r, r.error());
+                })) {
+                    done = true;
+                    profiles.add(new TaskProfile(executorId, host, partitionId, profile, rows, failed,
+                            generator.promptTokens(), generator.generatedTokens(), System.nanoTime() - start,
+                            ModelBundle.materialisations()));
+                }
+            }
+            return !ready.isEmpty();
+        }
+
+        @Override
+        public Row next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            return ready.poll();
+        }
+
+        private void emit(PromptRow p, GenerationRequest req, GenerationResult r, String error) {
+            rows++;
+            if (error != null) {
+                failed++;
+            }
+            SamplingParams s = req == null ? null : req.sampling();
+            boolean ok = r != null && r.ok();
+            ready.add(RowFactory.create(
+                    p.id(), p.prompt(),
+                    ok ? r.completion() : null,
+                    r == null || r.promptTokens().length == 0 ? null : r.promptTokens().length,
+                    ok ? r.completionTokens().length : null,
+                    ok ? r.completionTokens() : null,
+                    ok ? r.finishReason().label() : null,
+                    req == null ? p.maxNewTokens() : Integer.valueOf(req.maxNewTokens()),
+                    s == null ? p.temperature() : Float.valueOf(s.temperature()),
+                    s == null ? p.topP() : Float.valueOf(s.topP()),
+                    s == null ? p.topK() : Integer.valueOf(s.topK()),
+                    s == null ? p.minP() : Float.valueOf(s.minP()),
+                    s == null ? p.seed() : Long.valueOf(s.seed()),
+                    JobSchemas.strings(req == null ? p.stop() : req.stop()),
+                    p.source(), bundle.modelName, bundle.modelSha256, partitionId, executorId,
+                    r == null ? 0.0 : r.elapsedNanos() / 1e6,
+                    error));
+        }
+    }
+
+    /** The request for a prompt row, with the job's defaults where the row sets nothing. */
+    private GenerationRequest request(PromptRow p) {
+        SamplingParams s = new SamplingParams(
+                p.temperature() != null ? p.temperature() : defaults.temperature(),
+                p.topP() != null ? p.topP() : defaults.topP(),
+                p.topK() != null ? p.topK() : defaults.topK(),
+                p.minP() != null ? p.minP() : defaults.minP(),
+                p.seed() != null ? p.seed() : RowSeeds.derive(defaults.seed(), p.id()));
+        int maxNew = p.maxNewTokens() != null ? p.maxNewTokens() : defaults.maxNewTokens();
+        List<String> stop = p.stop() != null ? p.stop() : defaults.stop();
+        return new GenerationRequest(p.id(), p.prompt(), s, maxNew, stop);
+    }
+}

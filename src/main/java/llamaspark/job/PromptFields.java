@@ -1,0 +1,143 @@
+package llamaspark.job;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import llamaspark.BadInputException;
+
+/**
+ * Turns the named fields of one input record (a JSON object, a CSV record or a Parquet row) into
+ * a {@link PromptRow}. Numbers may arrive as numbers or as text (CSV); {@code stop} may be one
+ * string or a list (in CSV, a JSON array). Any field of the wrong type is an error naming it.
+ */
+final class PromptFields {
+    static final List<String> NAMES = List.of("id", "prompt", "max_new_tokens", "temperature", "top_p", "top_k",
+            "min_p", "seed", "stop");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private PromptFields() {
+    }
+
+    /**
+     * @param field     value of a named field: null, String, Number, Boolean or List
+     * @param defaultId the id to use when the record has none (derived from file and line)
+     * @param source    "file:line", for messages
+     */
+    static PromptRow parse(Function<String, Object> field, String defaultId, String source) {
+        Object idValue = field.apply("id");
+        String id = idValue == null || idValue.toString().isEmpty() ? defaultId : idValue.toString();
+        try {
+            Object prompt = field.apply("prompt");
+            if (prompt == null) {
+                throw new BadInputException(source, "missing field 'prompt'");
+            }
+            if (!(prompt instanceof String)) {
+                throw new BadInputException(source, "field 'prompt' must be a string, got " + describe(prompt));
+            }
+            return new PromptRow(id, (String) prompt,
+                    integer(field, "max_new_tokens", source),
+                    decimal(field, "temperature", source),
+                    decimal(field, "top_p", source),
+                    integer(field, "top_k", source),
+                    decimal(field, "min_p", source),
+                    longInteger(field, "seed", source),
+                    stop(field.apply("stop"), source),
+                    source, null);
+        } catch (BadInputException e) {
+            return PromptRow.error(id, source, e.getMessage());
+        }
+    }
+
+    /** Plain Java values (String, Number, Boolean, List, Map) of a JSON object's fields. */
+    static Map<String, Object> fromJson(JsonNode object) {
+        return JSON.convertValue(object, JSON.getTypeFactory().constructMapType(Map.class, String.class, Object.class));
+    }
+
+    private static Integer integer(Function<String, Object> f, String name, String source) {
+        Long v = longInteger(f, name, source);
+        if (v == null) {
+            return null;
+        }
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw new BadInputException(source, "field '" + name + "' is out of range: " + v);
+        }
+        return v.intValue();
+    }
+
+    private static Long longInteger(Function<String, Object> f, String name, String source) {
+        Object v = f.apply(name);
+        if (v == null || "".equals(v)) {
+            return null;
+        }
+        if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
+            return ((Number) v).longValue();
+        }
+        if (v instanceof java.math.BigInteger b && b.bitLength() < 64) {
+            return b.longValue();
+        }
+        if (v instanceof String s) {
+            try {
+                return Long.parseLong(s.trim());
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+        }
+        throw new BadInputException(source, "field '" + name + "' must be an integer, got " + describe(v));
+    }
+
+    private static Float decimal(Function<String, Object> f, String name, String source) {
+        Object v = f.apply(name);
+        if (v == null || "".equals(v)) {
+            return null;
+        }
+        if (v instanceof Number n) {
+            return n.floatValue();
+        }
+        if (v instanceof String s) {
+            try {
+                return Float.parseFloat(s.trim());
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+        }
+        throw new BadInputException(source, "field '" + name + "' must be a number, got " + describe(v));
+    }
+
+    private static List<String> stop(Object v, String source) {
+        if (v == null || "".equals(v)) {
+            return null;
+        }
+        if (v instanceof String s && s.trim().startsWith("[")) {
+            try {
+                v = JSON.readValue(s, List.class);
+            } catch (JsonProcessingException e) {
+                throw new BadInputException(source, "field 'stop' is not a JSON array of strings: " + s);
+            }
+        }
+        if (v instanceof String s) {
+            return List.of(s);
+        }
+        if (v instanceof List<?> list) {
+            List<String> out = new ArrayList<>();
+            for (Object o : list) {
+                if (!(o instanceof String s)) {
+                    throw new BadInputException(source, "field 'stop' must hold strings, got " + describe(o));
+                }
+                out.add(s);
+            }
+            return out;
+        }
+        throw new BadInputException(source, "field 'stop' must be a string or a list of strings, got " + describe(v));
+    }
+
+    private static String describe(Object v) {
+        if (v instanceof String s) {
+            return "\"" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "\"";
+        }
+        return String.valueOf(v);
+    }
+}

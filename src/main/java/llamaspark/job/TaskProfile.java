@@ -1,0 +1,10 @@
+package llamaspark.job;
+
+import java.io.Serializable;
+import llamaspark.profile.StageProfile;
+
+/** What one partition's task reports to the driver besides its rows: where it ran, its counts and stage times. */
+public record TaskProfile(String executorId, String host, int partitionId, StageProfile profile, long rows,
+                          long failedRows, long promptTokens, long completionTokens, long taskNanos,
+                          int modelMaterialisations) implements Serializable {
+}

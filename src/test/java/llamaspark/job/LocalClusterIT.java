@@ -1,0 +1,118 @@
+package llamaspark.job;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The job on a real Spark standalone cluster (one Master, two one-core Workers on 127.0.0.1,
+ * started by jobs/local-cluster from the Maven jars), submitted through jobs/llamaspark job.
+ * The cluster is stopped even when a test fails.
+ */
+class LocalClusterIT {
+    private static final Path OUT = Path.of("target", "it");
+
+    private record Run(int exit, String output) {
+    }
+
+    private static Run run(long timeoutSeconds, String... command) throws IOException, InterruptedException {
+        File log = File.createTempFile("llamaspark-it", ".log");
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            throw new AssertionError(String.join(" ", command) + " timed out after " + timeoutSeconds + " s:\n"
+                    + java.nio.file.Files.readString(log.toPath()));
+        }
+        return new Run(p.exitValue(), java.nio.file.Files.readString(log.toPath(), StandardCharsets.UTF_8));
+    }
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        run(60, "jobs/local-cluster", "stop");
+        Run r = run(180, "jobs/local-cluster", "start", "2");
+        assertEquals(0, r.exit(), r.output());
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        Run r = run(60, "jobs/local-cluster", "stop");
+        assertEquals(0, r.exit(), r.output());
+    }
+
+    private static Map<String, Row> generations(SparkSession spark, Path out) {
+        return Arrays.stream((Row[]) spark.read().parquet(out.resolve("generations").toString()).collect())
+                .collect(Collectors.toMap(r -> r.getAs("id"), r -> r));
+    }
+
+    @Test
+    void clusterRunEqualsLocalRunAndSpreadsOverTwoExecutors() throws Exception {
+        Path cluster = OUT.resolve("cluster"), local = OUT.resolve("local");
+        List<String> common = List.of("--prompts", "data/prompts.jsonl,data/prompts.txt", "--max-new-tokens", "40", "--overwrite");
+        List<String> clusterCmd = new ArrayList<>(List.of("jobs/llamaspark", "job", "--master", "spark://127.0.0.1:7077",
+                "--conf", "spark.cores.max=2", "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
+                "--out", cluster.toString(), "--partitions", "6", "--batch-size", "2"));
+        clusterCmd.addAll(common);
+        Run c = run(300, clusterCmd.toArray(String[]::new));
+        assertEquals(0, c.exit(), c.output());
+        assertTrue(c.output().contains("transformer_block.attention"), "the driver prints the stage table");
+        assertTrue(c.output().contains("on 2 executor(s), master spark://127.0.0.1:7077"), c.output());
+
+        List<String> localCmd = new ArrayList<>(List.of("jobs/llamaspark", "job", "--out", local.toString(),
+                "--partitions", "1", "--batch-size", "16"));
+        localCmd.addAll(common);
+        Run l = run(300, localCmd.toArray(String[]::new));
+        assertEquals(0, l.exit(), l.output());
+
+        SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+        try {
+            Map<String, Row> onCluster = generations(spark, cluster), onLocal = generations(spark, local);
+            assertEquals(16, onCluster.size());
+            assertEquals(onLocal.keySet(), onCluster.keySet());
+            for (String id : onLocal.keySet()) {
+                assertEquals((String) onLocal.get(id).getAs("completion"), onCluster.get(id).getAs("completion"), id);
+                assertArrayEquals(onLocal.get(id).getList(onLocal.get(id).fieldIndex("token_ids")).toArray(),
+                        onCluster.get(id).getList(onCluster.get(id).fieldIndex("token_ids")).toArray(), id);
+            }
+            Set<String> executors = onCluster.values().stream().map(r -> (String) r.getAs("executor_id")).collect(Collectors.toSet());
+            assertEquals(2, executors.size(), executors.toString());
+
+            List<Row> timings = spark.read().parquet(cluster.resolve("stage_timings").toString()).collectAsList();
+            Set<String> timed = timings.stream().map(r -> (String) r.getAs("executor_id")).collect(Collectors.toSet());
+            assertEquals(executors, timed);
+            assertFalse(timed.contains("driver"));
+            // Every partition that held prompts reports its stage times (hash partitioning may leave one empty).
+            assertEquals(onCluster.values().stream().map(r -> (int) r.getAs("partition_id")).collect(Collectors.toSet()),
+                    timings.stream().map(r -> (int) r.getAs("partition_id")).collect(Collectors.toSet()));
+
+            JsonNode report = new ObjectMapper().readTree(cluster.resolve("run.json").toFile());
+            assertEquals(2, report.at("/cluster/executor_count").asInt());
+            for (JsonNode e : report.get("executors")) {
+                assertEquals(1, e.get("model_materialisations").asInt(), "one model copy per executor JVM: " + e);
+            }
+            assertEquals(16, report.at("/rows/ok").asInt());
+        } finally {
+            spark.stop();
+        }
+    }
+}

@@ -11,7 +11,9 @@ import java.util.concurrent.Callable;
 import llamaspark.BadInputException;
 import llamaspark.generate.BatchGenerator;
 import llamaspark.generate.GenerationRequest;
+import llamaspark.generate.EndTokens;
 import llamaspark.generate.GenerationResult;
+import llamaspark.generate.GeneratorOptions;
 import llamaspark.generate.RunCText;
 import llamaspark.model.LlamaWeights;
 import llamaspark.profile.ProfileTable;
@@ -84,7 +86,8 @@ final class GenerateCommand implements Callable<Integer> {
             requests.add(new GenerationRequest("row" + b, prompt, sampling.withSeed(rowSeed + b), maxNew, stop));
         }
         StageProfile prof = profile ? new StageProfile() : StageProfile.disabled();
-        BatchGenerator generator = BatchGenerator.create(weights, tokenizer, options.backend, batchSize, !runcMode, prof);
+        BatchGenerator generator = BatchGenerator.create(weights, tokenizer,
+                GeneratorOptions.of(options.backend, batchSize).withEnds(runcMode ? EndTokens.BOS : EndTokens.BOS_AND_EOS), prof);
         Map<String, GenerationResult> results = new HashMap<>();
         long start = System.nanoTime();
         generator.run(requests.iterator(), r -> results.put(r.id(), r));

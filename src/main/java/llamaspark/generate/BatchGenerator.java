@@ -7,8 +7,8 @@ import llamaspark.BadInputException;
 import llamaspark.model.Llama;
 import llamaspark.model.LlamaConfig;
 import llamaspark.model.LlamaWeights;
-import llamaspark.model.kernel.Backend;
 import llamaspark.model.StepBatch;
+import llamaspark.model.Workers;
 import llamaspark.profile.Stage;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.Sampler;
@@ -24,12 +24,15 @@ import llamaspark.tokenizer.Tokenizer;
  * <p>A row's tokens depend only on its own prompt and parameters: the model computes each row
  * independently and each row has its own random generator seeded from its own seed.
  */
-public final class BatchGenerator {
+public final class BatchGenerator implements AutoCloseable {
     private final Llama llama;
     private final Tokenizer tokenizer;
-    private final boolean stopAtEos;
+    private final EndTokens ends;
     private final StageProfile profile;
-    private final Sampler sampler;
+    private final Sampler[] samplers;
+    private final StageProfile[] workerProfiles;
+    private final SamplingJob sampling = new SamplingJob();
+    private final int[] nextToken;
     private final Sequence[] slots;
     private final StepBatch batch;
     private final float[] logits;
@@ -39,11 +42,7 @@ public final class BatchGenerator {
     private long generatedTokens;
     private long promptTokens;
 
-    /**
-     * @param stopAtEos end a row when it samples EOS; run.c does not (it only stops at BOS), so
-     *                  the run.c-compatible command passes false
-     */
-    public BatchGenerator(Llama llama, Tokenizer tokenizer, boolean stopAtEos, StageProfile profile) {
+    public BatchGenerator(Llama llama, Tokenizer tokenizer, EndTokens ends, StageProfile profile) {
         LlamaConfig c = llama.config();
         if (tokenizer.vocabSize() != c.vocabSize()) {
             throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize()
@@ -51,11 +50,18 @@ public final class BatchGenerator {
         }
         this.llama = llama;
         this.tokenizer = tokenizer;
-        this.stopAtEos = stopAtEos;
+        this.ends = ends;
         this.profile = profile;
         this.vocabSize = c.vocabSize();
         this.seqLen = c.seqLen();
-        this.sampler = new Sampler(vocabSize);
+        int threads = llama.workers().size();
+        this.samplers = new Sampler[threads];
+        this.workerProfiles = new StageProfile[threads];
+        for (int i = 0; i < threads; i++) {
+            samplers[i] = new Sampler(vocabSize, llama.ops(i));
+            workerProfiles[i] = i == 0 ? profile : profile.enabled() ? new StageProfile() : StageProfile.disabled();
+        }
+        this.nextToken = new int[llama.slots()];
         this.slots = new Sequence[llama.slots()];
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new Sequence(seqLen, tokenizer.maxTokenLength());
@@ -65,25 +71,11 @@ public final class BatchGenerator {
         this.outputSlot = new int[slots.length];
     }
 
-    /** Rows per step: every decode row plus prompt chunks up to this many tokens in all. */
-    public static int stepTokens(int batchSize) {
-        return Math.max(batchSize, 512);
-    }
-
-    /** A generator of {@code batchSize} rows on {@code weights} with a fresh kernel of {@code backend}. */
-    public static BatchGenerator create(LlamaWeights weights, Tokenizer tokenizer, Backend backend, int batchSize,
-                                        boolean stopAtEos, StageProfile profile) {
-        return create(weights, tokenizer, backend, batchSize, stepTokens(batchSize), stopAtEos, profile);
-    }
-
-    /** As above, with at most {@code stepTokens} (>= batchSize) rows per forward step. */
-    public static BatchGenerator create(LlamaWeights weights, Tokenizer tokenizer, Backend backend, int batchSize,
-                                        int stepTokens, boolean stopAtEos, StageProfile profile) {
-        if (stepTokens < batchSize) {
-            throw new IllegalArgumentException("a step must hold one token per row: " + stepTokens + " < " + batchSize);
-        }
-        Llama llama = new Llama(weights, backend.newKernel(), batchSize, stepTokens);
-        return new BatchGenerator(llama, tokenizer, stopAtEos, profile);
+    /** A generator on {@code weights} with a fresh kernel of the chosen backend. */
+    public static BatchGenerator create(LlamaWeights weights, Tokenizer tokenizer, GeneratorOptions options,
+                                        StageProfile profile) {
+        Llama llama = new Llama(weights, options.backend(), options.batchSize(), options.stepTokens(), options.threads());
+        return new BatchGenerator(llama, tokenizer, options.ends(), profile);
     }
 
     /** Runs every request to completion, handing each result to {@code sink} as soon as it is done. */
@@ -196,13 +188,31 @@ public final class BatchGenerator {
         llama.forward(batch, logits, profile);
 
         long tSampling = profile.start();
+        sampling.outputs = outputs;
+        llama.workers().run(sampling);
+        for (int w = 1; w < workerProfiles.length; w++) {
+            profile.merge(workerProfiles[w]);
+            workerProfiles[w].reset();
+        }
         for (int j = 0; j < outputs; j++) {
-            Sequence s = slots[outputSlot[j]];
-            int token = sampler.sample(logits, j * vocabSize, s.request.sampling(), s.rng, profile);
-            accept(s, token, sink);
+            accept(slots[outputSlot[j]], nextToken[j], sink);
         }
         profile.stop(Stage.DO_SAMPLING, tSampling);
         profile.stop(Stage.GENERATE_ITERATION, tIteration);
+    }
+
+    /** Samples the next token of a share of the rows that have logits this step. */
+    private final class SamplingJob implements Workers.Job {
+        int outputs;
+
+        @Override
+        public void run(int worker, int workers) {
+            for (int j = Workers.from(outputs, worker, workers), end = Workers.from(outputs, worker + 1, workers); j < end; j++) {
+                Sequence s = slots[outputSlot[j]];
+                nextToken[j] = samplers[worker].sample(logits, j * vocabSize, s.request.sampling(), s.rng,
+                        workerProfiles[worker]);
+            }
+        }
     }
 
     private void accept(Sequence s, int token, Consumer<GenerationResult> sink) {
@@ -210,7 +220,7 @@ public final class BatchGenerator {
         s.append(token);
         generatedTokens++;
         FinishReason done = null;
-        if (token == Tokenizer.BOS || (stopAtEos && token == Tokenizer.EOS)) {
+        if ((token == Tokenizer.BOS && ends != EndTokens.NONE) || (token == Tokenizer.EOS && ends == EndTokens.BOS_AND_EOS)) {
             done = FinishReason.EOS;
         } else if (s.appendText(tokenizer.piece(prev, token))) {
             done = FinishReason.STOP;
@@ -223,5 +233,11 @@ public final class BatchGenerator {
                     System.nanoTime() - s.startNanos));
             s.free();
         }
+    }
+
+    /** Stops the engine's helper threads. */
+    @Override
+    public void close() {
+        llama.close();
     }
 }

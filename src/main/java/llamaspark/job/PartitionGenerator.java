@@ -9,6 +9,7 @@ import java.util.NoSuchElementException;
 import llamaspark.generate.BatchGenerator;
 import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GenerationResult;
+import llamaspark.generate.GeneratorOptions;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
 import org.apache.spark.SparkEnv;
@@ -54,7 +55,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
         private final String host = SparkEnv.get().blockManager().blockManagerId().host();
         private final StageProfile profile = new StageProfile();
         private final BatchGenerator generator =
-                BatchGenerator.create(bundle.weights, bundle.tokenizer, bundle.backend, batchSize, true, profile);
+                BatchGenerator.create(bundle.weights, bundle.tokenizer, GeneratorOptions.of(bundle.backend, batchSize), profile);
         private final ArrayDeque<Row> ready = new ArrayDeque<>();
         private final Map<GenerationRequest, PromptRow> pending = new IdentityHashMap<>();
         private final Iterator<GenerationRequest> requests;

@@ -1,21 +1,29 @@
 package llamaspark.model;
 
 /**
- * Keys and values of every position seen so far, per layer and slot. Keys are stored
- * transposed, [slot][kv head][d][t], so the scores of one query against all positions are a
- * run of contiguous multiply-adds over t (which the JIT vectorises) while each score is still
- * summed over d in order, as run.c does. Values are [slot][t][kv head * HD] as in run.c.
+ * Keys and values of every position seen so far, per layer and slot, laid out so that the
+ * attention of one token streams through its sequence's memory once, front to back. Keys come in
+ * blocks of 8 positions; a block holds, for each kv head, all HD components position-interleaved
+ * ([block][kv head][d][8]), so the scores of 8 positions are one vector pass over d, each score
+ * summed over d in order as run.c does. Values are run.c's [t][kv head * HD].
  */
 public final class KvCache {
+    /** Positions per key block: one 8-lane vector. */
+    public static final int BLOCK = 8;
+
     private final int kvDim;
+    private final int headDim;
     private final int seqLen;
+    private final int blocks;
     private final float[][] keys;
     private final float[][] values;
 
     public KvCache(LlamaConfig c, int slots) {
         this.kvDim = c.kvDim();
+        this.headDim = c.headDim();
         this.seqLen = c.seqLen();
-        long perLayer = (long) slots * kvDim * seqLen;
+        this.blocks = (seqLen + BLOCK - 1) / BLOCK;
+        long perLayer = (long) slots * blocks * BLOCK * kvDim;
         if (perLayer > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("KV cache of " + slots + " slots x seq_len " + seqLen
                     + " x kv_dim " + kvDim + " exceeds one Java array per layer; use a smaller batch");
@@ -24,14 +32,19 @@ public final class KvCache {
         values = new float[c.layers()][(int) perLayer];
     }
 
-    /** Stores the key and value vectors (kvDim each) of {@code slot} at {@code pos}. */
+    /** Positions rounded up to whole key blocks. */
+    public static int paddedLength(int positions) {
+        return (positions + BLOCK - 1) / BLOCK * BLOCK;
+    }
+
+    /** Stores the key and value vectors (KVD = KVHN * HD each) of {@code slot} at {@code pos}. */
     public void store(int layer, int slot, int pos, float[] src, int keyOff, int valueOff) {
         float[] k = keys[layer];
-        int kBase = slot * kvDim * seqLen + pos;
+        int kb = keyBlock(slot, pos / BLOCK) + pos % BLOCK;
         for (int i = 0; i < kvDim; i++) {
-            k[kBase + i * seqLen] = src[keyOff + i];
+            k[kb + i * BLOCK] = src[keyOff + i]; // i = kvh * HD + d
         }
-        System.arraycopy(src, valueOff, values[layer], (slot * seqLen + pos) * kvDim, kvDim);
+        System.arraycopy(src, valueOff, values[layer], valueRow(slot, pos), kvDim);
     }
 
     public float[] keys(int layer) {
@@ -42,21 +55,28 @@ public final class KvCache {
         return values[layer];
     }
 
-    /** Offset of key component d of kv head 0 at t = 0 for {@code slot}; add (kvh * HD + d) * seqLen + t. */
-    public int keyBase(int slot) {
-        return slot * kvDim * seqLen;
+    /**
+     * Offset of key block {@code block} of {@code slot}: component d of kv head h at position
+     * block * 8 + j is at {@code keyBlock + (h * HD + d) * 8 + j}.
+     */
+    public int keyBlock(int slot, int block) {
+        return (slot * blocks + block) * BLOCK * kvDim;
     }
 
-    /** Offset of the value vector of {@code slot} at t = 0; add t * kvDim + kvh * HD + d. */
-    public int valueBase(int slot) {
-        return slot * seqLen * kvDim;
-    }
-
-    public int seqLen() {
-        return seqLen;
+    /** Offset of the value vector of {@code slot} at {@code pos}: component d of kv head h is at + h * HD + d. */
+    public int valueRow(int slot, int pos) {
+        return (slot * blocks * BLOCK + pos) * kvDim;
     }
 
     public int kvDim() {
         return kvDim;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    public int seqLen() {
+        return seqLen;
     }
 }

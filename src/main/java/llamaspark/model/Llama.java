@@ -2,6 +2,7 @@ package llamaspark.model;
 
 import static llamaspark.profile.Stage.*;
 
+import llamaspark.model.kernel.Backend;
 import llamaspark.model.kernel.MatmulKernel;
 import llamaspark.profile.StageProfile;
 
@@ -9,21 +10,26 @@ import llamaspark.profile.StageProfile;
  * The batched forward pass. One instance serves up to {@code slots} sequences, each with its
  * own KV cache and position; a step runs every row of a {@link StepBatch} (prefill runs and
  * single decode tokens alike) through the layers together, so each weight matrix is read once
- * per step for the whole batch. Weights are shared and read-only; the activations and cache
- * belong to this instance, which one thread drives.
+ * per step for the whole batch. Weights are shared and read-only; activations, cache and threads
+ * belong to this instance, which one thread drives. With several threads, matrix products split
+ * their outputs and attention splits its rows; every value is computed by the same code whatever
+ * the split, so results do not depend on the thread count.
  *
  * <p>Dimensions as in the study: N rows this step, D model, HN/KVHN heads, HD head, FD
  * feed-forward, VS vocabulary, L sequence.
  */
-public final class Llama {
+public final class Llama implements AutoCloseable {
     private final LlamaConfig config;
     private final LlamaWeights weights;
+    private final Workers workers;
     private final MatmulKernel kernel;
+    private final LayerOps[] ops;
     private final RopeTable rope;
     private final KvCache cache;
-    private final Attention attention;
     private final int maxTokens;
     private final int slots;
+    private final RowJob attention = new RowJob(true);
+    private final RowJob swiglu = new RowJob(false);
 
     // Activations, [maxTokens, width] row-major, reused every step.
     private final float[] x;      // residual stream [N, D]
@@ -35,20 +41,28 @@ public final class Llama {
     private final float[] h;      // SwiGLU output [N, FD]
     private final float[] last;   // final-normed rows that get logits [slots, D]
 
-    public Llama(LlamaWeights weights, MatmulKernel kernel, int slots, int maxTokens) {
-        if (!weights.layout().equals(kernel.layout())) {
-            throw new IllegalArgumentException("weights are in " + weights.layout() + " but kernel "
-                    + kernel.name() + " needs " + kernel.layout());
+    public Llama(LlamaWeights weights, Backend backend, int slots, int maxTokens) {
+        this(weights, backend, slots, maxTokens, 1);
+    }
+
+    public Llama(LlamaWeights weights, Backend backend, int slots, int maxTokens, int threads) {
+        if (!weights.layout().equals(backend.layout())) {
+            throw new IllegalArgumentException("weights are in " + weights.layout() + " but backend "
+                    + backend.cliName() + " needs " + backend.layout());
         }
         this.config = weights.config;
         this.weights = weights;
-        this.kernel = kernel;
         this.slots = slots;
         this.maxTokens = maxTokens;
+        this.workers = new Workers(threads);
+        this.kernel = backend.newKernel(workers);
+        this.ops = new LayerOps[threads];
+        for (int i = 0; i < threads; i++) {
+            ops[i] = backend.newOps(config);
+        }
         int D = config.dim(), KVD = config.kvDim(), FD = config.hiddenDim();
         rope = new RopeTable(config.headDim(), config.seqLen());
         cache = new KvCache(config, slots);
-        attention = new Attention(config);
         x = new float[maxTokens * D];
         xb = new float[maxTokens * D];
         qkv = new float[maxTokens * (D + 2 * KVD)];
@@ -75,10 +89,20 @@ public final class Llama {
         return kernel;
     }
 
+    /** This instance's threads, for work beside the forward pass (sampling). */
+    public Workers workers() {
+        return workers;
+    }
+
+    /** The layer operations of worker {@code i}. */
+    public LayerOps ops(int i) {
+        return ops[i];
+    }
+
     /** Runs one step; the logits of output j land in {@code logits[j * VS, (j + 1) * VS)}. */
     public void forward(StepBatch batch, float[] logits, StageProfile prof) {
         long tTotal = prof.start();
-        final int N = batch.size(), D = config.dim(), KVD = config.kvDim(), FD = config.hiddenDim();
+        final int N = batch.size(), D = config.dim(), KVD = config.kvDim();
         final int QKV = D + 2 * KVD;
 
         long t = prof.start();
@@ -116,9 +140,7 @@ public final class Llama {
             prof.stop(ATTENTION_CACHE, t);
 
             t = prof.start();
-            for (int i = 0; i < N; i++) {
-                attention.attend(cache, l, batch.slot(i), batch.pos(i), qkv, i * QKV, heads, i * D);
-            }
+            rows(attention, batch, l);
             prof.stop(ATTENTION_SCORES, t);
 
             t = prof.start();
@@ -139,9 +161,7 @@ public final class Llama {
             prof.stop(FEEDFORWARD_W1W3, t);
 
             t = prof.start();
-            for (int i = 0; i < N; i++) {
-                LlamaMath.swiglu(h, i * FD, h13, i * 2 * FD, i * 2 * FD + FD, FD);
-            }
+            rows(swiglu, batch, l);
             prof.stop(FEEDFORWARD_SWIGLU, t);
 
             t = prof.start();
@@ -166,5 +186,41 @@ public final class Llama {
         }
         prof.stop(LLAMA_HEAD, t);
         prof.stop(LLAMA_TOTAL, tTotal);
+    }
+
+    private void rows(RowJob job, StepBatch batch, int layer) {
+        job.batch = batch;
+        job.layer = layer;
+        workers.run(job);
+        job.batch = null;
+    }
+
+    /** Attention or SwiGLU of a contiguous share of the step's rows, with that worker's ops. */
+    private final class RowJob implements Workers.Job {
+        private final boolean attention;
+        StepBatch batch;
+        int layer;
+
+        RowJob(boolean attention) {
+            this.attention = attention;
+        }
+
+        @Override
+        public void run(int worker, int workers) {
+            int N = batch.size(), D = config.dim(), QKV = D + 2 * config.kvDim(), FD = config.hiddenDim();
+            LayerOps op = ops[worker];
+            for (int i = Workers.from(N, worker, workers), end = Workers.from(N, worker + 1, workers); i < end; i++) {
+                if (attention) {
+                    op.attend(cache, layer, batch.slot(i), batch.pos(i), qkv, i * QKV, heads, i * D);
+                } else {
+                    op.swiglu(h, i * FD, h13, i * 2 * FD, i * 2 * FD + FD, FD);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        workers.close();
     }
 }

@@ -1,6 +1,7 @@
 package llamaspark.sampling;
 
 import java.util.Arrays;
+import llamaspark.model.LayerOps;
 import llamaspark.model.LlamaMath;
 import llamaspark.profile.Stage;
 import llamaspark.profile.StageProfile;
@@ -15,10 +16,18 @@ import llamaspark.profile.StageProfile;
 public final class Sampler {
     private final int vocabSize;
     private final long[] candidates;
+    private final LayerOps ops;
 
+    /** A sampler with run.c's scalar softmax. */
     public Sampler(int vocabSize) {
+        this(vocabSize, null);
+    }
+
+    /** A sampler whose softmax is {@code ops}' (null: run.c's scalar one). */
+    public Sampler(int vocabSize, LayerOps ops) {
         this.vocabSize = vocabSize;
         this.candidates = new long[vocabSize];
+        this.ops = ops;
     }
 
     /** Samples from {@code logits[off, off + VS)}, which it overwrites with probabilities. */
@@ -33,7 +42,11 @@ public final class Sampler {
         for (int i = 0; i < vocabSize; i++) {
             logits[off + i] /= p.temperature();
         }
-        LlamaMath.softmax(logits, off, vocabSize);
+        if (ops != null) {
+            ops.softmax(logits, off, vocabSize);
+        } else {
+            LlamaMath.softmax(logits, off, vocabSize);
+        }
         float coin = rng.nextFloat();
         int n = p.nucleus() || p.topK() > 0 || p.minP() > 0f ? rankCandidates(logits, off, p) : 0;
         prof.stop(Stage.TOP_P_LOGITS, t);

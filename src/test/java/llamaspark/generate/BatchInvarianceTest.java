@@ -42,7 +42,7 @@ class BatchInvarianceTest {
     private static Map<String, GenerationResult> run(LlamaWeights w, Tokenizer t, Backend b, int batch,
                                                      int stepTokens, List<GenerationRequest> requests) {
         Map<String, GenerationResult> out = new HashMap<>();
-        BatchGenerator.create(w, t, b, batch, stepTokens, true, StageProfile.disabled())
+        BatchGenerator.create(w, t, GeneratorOptions.of(b, batch).withStepTokens(stepTokens), StageProfile.disabled())
                 .run(requests.iterator(), r -> out.put(r.id(), r));
         return out;
     }

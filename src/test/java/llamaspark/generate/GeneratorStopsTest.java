@@ -37,7 +37,8 @@ class GeneratorStopsTest {
 
     private static Map<String, GenerationResult> run(boolean stopAtEos, StageProfile prof, GenerationRequest... requests) {
         Map<String, GenerationResult> out = new HashMap<>();
-        BatchGenerator.create(weights, tokenizer, Backend.VECTOR, 4, stopAtEos, prof)
+        BatchGenerator.create(weights, tokenizer,
+                GeneratorOptions.of(Backend.VECTOR, 4).withEnds(stopAtEos ? EndTokens.BOS_AND_EOS : EndTokens.BOS), prof)
                 .run(Arrays.asList(requests).iterator(), r -> out.put(r.id(), r));
         return out;
     }

@@ -50,7 +50,7 @@ class OracleGenerationTest {
         GenerationRequest request = new GenerationRequest(c.name(), c.prompt(), c.promptIds(),
                 new SamplingParams(c.temperature(), c.topP(), 0, 0f, c.seed()), steps - prompt.length + 1, List.of());
         List<GenerationResult> results = new ArrayList<>();
-        BatchGenerator.create(weights, tokenizer, backend, 1, false, StageProfile.disabled())
+        BatchGenerator.create(weights, tokenizer, GeneratorOptions.of(backend, 1).withEnds(EndTokens.BOS), StageProfile.disabled())
                 .run(List.of(request).iterator(), results::add);
 
         GenerationResult r = results.get(0);

@@ -27,6 +27,7 @@ import llamaspark.Oracles;
 import llamaspark.generate.BatchGenerator;
 import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GenerationResult;
+import llamaspark.generate.GeneratorOptions;
 import llamaspark.model.CheckpointReader;
 import llamaspark.model.LlamaWeights;
 import llamaspark.model.kernel.Backend;
@@ -171,7 +172,7 @@ class GenerateJobTest {
                     new SamplingParams(r.getAs("temperature"), r.getAs("top_p"), r.getAs("top_k"), r.getAs("min_p"), r.getAs("seed")),
                     r.getAs("max_new_tokens"), stop);
             List<GenerationResult> alone = new ArrayList<>();
-            BatchGenerator.create(weights, tokenizer, Backend.VECTOR, 1, true, StageProfile.disabled())
+            BatchGenerator.create(weights, tokenizer, GeneratorOptions.of(Backend.VECTOR, 1), StageProfile.disabled())
                     .run(List.of(req).iterator(), alone::add);
             assertEquals(alone.get(0).completion(), r.getAs("completion"), (String) r.getAs("id"));
             assertArrayEquals(alone.get(0).completionTokens(), ids(r));

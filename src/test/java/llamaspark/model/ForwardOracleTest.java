@@ -18,7 +18,7 @@ class ForwardOracleTest {
     void stories260kGreedyIdsMatchRunC(Backend backend) {
         Oracles.Ids oracle = Oracles.ids("stories260K_greedy_ids");
         LlamaWeights w = CheckpointReader.read(Oracles.STORIES260K, backend.layout());
-        Llama llama = new Llama(w, backend.newKernel(), 1, 8);
+        Llama llama = new Llama(w, backend, 1, 8);
         int VS = w.config.vocabSize();
         float[] logits = new float[VS];
         StepBatch batch = new StepBatch(8, 1);

@@ -87,7 +87,7 @@ final class TestModels {
 
     /** Feeds {@code tokens} one per step at positions 0, 1, ... of slot 0; returns each step's logits. */
     static float[][] forwardSteps(LlamaWeights w, Backend backend, int... tokens) {
-        Llama llama = new Llama(w, backend.newKernel(), 1, 4);
+        Llama llama = new Llama(w, backend, 1, 4);
         StepBatch batch = new StepBatch(4, 1);
         float[][] logits = new float[tokens.length][w.config.vocabSize()];
         for (int pos = 0; pos < tokens.length; pos++) {

@@ -2,7 +2,11 @@ package llamaspark.model.kernel;
 
 import java.util.Locale;
 import llamaspark.BadInputException;
+import llamaspark.model.LayerOps;
+import llamaspark.model.LlamaConfig;
 import llamaspark.model.MatrixLayout;
+import llamaspark.model.ScalarOps;
+import llamaspark.model.Workers;
 
 /** The matrix kernels a user can choose with {@code --backend}. */
 public enum Backend {
@@ -23,21 +27,39 @@ public enum Backend {
         return layout;
     }
 
-    /** A new kernel instance (kernels keep per-thread scratch state). */
+    /** A new single-threaded kernel. */
     public MatmulKernel newKernel() {
+        return newKernel(null);
+    }
+
+    /** A new kernel; the vector kernels split each product between {@code workers} (may be null). */
+    public MatmulKernel newKernel(Workers workers) {
         try {
             switch (this) {
                 case EJML:
                     return new EjmlKernel();
                 case VECTOR:
-                    return new VectorKernel(false);
+                    return VectorKernel.create(false, workers);
                 default:
-                    return new VectorKernel(true);
+                    return VectorKernel.create(true, workers);
             }
         } catch (NoClassDefFoundError e) {
-            throw new IllegalStateException("backend " + cliName() + " needs the Vector API: start the JVM with "
-                    + "--add-modules jdk.incubator.vector (jobs/llamaspark does), or use --backend ejml", e);
+            throw vectorApiMissing(e);
         }
+    }
+
+    /** The attention and activation work for one thread: scalar for EJML, SIMD for the vector kernels. */
+    public LayerOps newOps(LlamaConfig config) {
+        try {
+            return this == EJML ? new ScalarOps(config) : new VectorOps(config, this == VECTOR_FMA);
+        } catch (NoClassDefFoundError e) {
+            throw vectorApiMissing(e);
+        }
+    }
+
+    private IllegalStateException vectorApiMissing(Throwable e) {
+        return new IllegalStateException("backend " + cliName() + " needs the Vector API: start the JVM with "
+                + "--add-modules jdk.incubator.vector (jobs/llamaspark does), or use --backend ejml", e);
     }
 
     public String cliName() {

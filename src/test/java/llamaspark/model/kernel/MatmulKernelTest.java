@@ -127,7 +127,7 @@ class MatmulKernelTest {
     void vectorIsRunCOrderBitForBit(int n, int o, int k) {
         float[] x = random(seed(n, o, k), n * k), w = random(~seed(n, o, k), o * k);
         WeightMatrix m = weights(w, o, k, MatrixLayout.panels(VectorKernel.PANEL));
-        assertBits(reference(x, w, n, o, k), run(new VectorKernel(false), x, n, m), "vector");
+        assertBits(reference(x, w, n, o, k), run(VectorKernel.create(false, null), x, n, m), "vector");
     }
 
     @ParameterizedTest(name = "N={0} O={1} K={2}")
@@ -135,7 +135,7 @@ class MatmulKernelTest {
     void vectorFmaIsTheFusedLoopBitForBitAndCloseToRunC(int n, int o, int k) {
         float[] x = random(seed(n, o, k), n * k), w = random(~seed(n, o, k), o * k);
         WeightMatrix m = weights(w, o, k, MatrixLayout.panels(VectorKernel.PANEL));
-        float[] got = run(new VectorKernel(true), x, n, m);
+        float[] got = run(VectorKernel.create(true, null), x, n, m);
         assertBits(referenceFma(x, w, n, o, k), got, "vector-fma");
 
         float[] plain = reference(x, w, n, o, k);
@@ -159,7 +159,7 @@ class MatmulKernelTest {
     void vectorFmaActuallyFuses() {
         int n = 32, o = 40, k = 64;
         float[] x = random(7, n * k), w = random(8, o * k);
-        float[] got = run(new VectorKernel(true), x, n, weights(w, o, k, MatrixLayout.panels(VectorKernel.PANEL)));
+        float[] got = run(VectorKernel.create(true, null), x, n, weights(w, o, k, MatrixLayout.panels(VectorKernel.PANEL)));
         float[] plain = reference(x, w, n, o, k);
         boolean differs = false;
         for (int i = 0; i < got.length; i++) {
@@ -213,8 +213,8 @@ class MatmulKernelTest {
         WeightMatrix panels = weights(w, 17, 7, MatrixLayout.panels(VectorKernel.PANEL));
         float[] x = random(2, 7), out = new float[17];
         assertThrows(IllegalArgumentException.class, () -> new EjmlKernel().matmul(out, x, 1, panels));
-        assertThrows(IllegalArgumentException.class, () -> new VectorKernel(false).matmul(out, x, 1, rowMajor));
-        assertThrows(IllegalArgumentException.class, () -> new VectorKernel(true).matmul(out, x, 1, rowMajor));
+        assertThrows(IllegalArgumentException.class, () -> VectorKernel.create(false, null).matmul(out, x, 1, rowMajor));
+        assertThrows(IllegalArgumentException.class, () -> VectorKernel.create(true, null).matmul(out, x, 1, rowMajor));
     }
 
     @Test
@@ -229,6 +229,6 @@ class MatmulKernelTest {
             assertEquals(b != Backend.VECTOR_FMA, k.runcOrder(), b.cliName());
             assertEquals(b, Backend.parse(" " + b.cliName().toUpperCase() + " "));
         }
-        assertFalse(new VectorKernel(true).runcOrder());
+        assertFalse(VectorKernel.create(true, null).runcOrder());
     }
 }

@@ -1,0 +1,157 @@
+package llamaspark.cli;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import llamaspark.BadInputException;
+import llamaspark.generate.BatchGenerator;
+import llamaspark.generate.EndTokens;
+import llamaspark.generate.GenerationRequest;
+import llamaspark.generate.GeneratorOptions;
+import llamaspark.model.LlamaWeights;
+import llamaspark.profile.ProfileTable;
+import llamaspark.profile.StageProfile;
+import llamaspark.sampling.SamplingParams;
+import llamaspark.tokenizer.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The engine benchmark: B copies of a prompt, exactly N new tokens per row (no row stops early),
+ * after warm-up runs; the study's stage table over the decode steps, and as the last line the
+ * medians over the measured runs.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmark the engine: prefill, then N decode steps of a batch of B; prints the stage table and ms/step.")
+final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions options;
+
+    @Option(names = {"--batch-size", "-B"}, defaultValue = "32", description = "rows. Default: ${DEFAULT-VALUE}")
+    int batchSize;
+    @Option(names = "--new-tokens", defaultValue = "200", description = "tokens generated per row. Default: ${DEFAULT-VALUE}")
+    int newTokens;
+    @Option(names = "--threads", defaultValue = "1", description = "threads one step may use. Default: ${DEFAULT-VALUE}")
+    int threads;
+    @Option(names = "--warmup", defaultValue = "1", description = "unmeasured runs first (JIT). Default: ${DEFAULT-VALUE}")
+    int warmup;
+    @Option(names = "--repeat", defaultValue = "3", description = "measured runs. Default: ${DEFAULT-VALUE}")
+    int repeat;
+    @Option(names = "--prompt", defaultValue = "once upon a time", description = "prompt text. Default: ${DEFAULT-VALUE}")
+    String prompt;
+    @Option(names = "--prompt-tokens", defaultValue = "0",
+            description = "make the prompt this many tokens long by repeating it (e.g. 200 to time prefill)")
+    int promptTokens;
+    @Option(names = {"--temperature", "-t"}, defaultValue = "0", description = "0 = greedy. Default: ${DEFAULT-VALUE}")
+    float temperature;
+    @Option(names = {"--top-p", "-p"}, defaultValue = "0.9") float topP;
+    @Option(names = "--seed", defaultValue = "42") long seed;
+
+    @Override
+    public Integer call() {
+        if (batchSize < 1 || newTokens < 2 || repeat < 1 || warmup < 0 || threads < 1) {
+            throw new BadInputException("bench", "needs --batch-size >= 1, --new-tokens >= 2, --repeat >= 1, --warmup >= 0, --threads >= 1");
+        }
+        LlamaWeights weights = options.loadWeights();
+        Tokenizer tokenizer = options.loadTokenizer(weights);
+        int[] ids = promptIds(tokenizer);
+        if (ids.length + newTokens - 1 > weights.config.seqLen()) {
+            throw new BadInputException("bench", ids.length + " prompt + " + newTokens + " new tokens exceed seq_len " + weights.config.seqLen());
+        }
+        GeneratorOptions g = GeneratorOptions.of(options.backend, batchSize).withThreads(threads).withEnds(EndTokens.NONE);
+        StageProfile decode = new StageProfile();
+        double[] decodeMs = new double[repeat], prefillMs = new double[repeat];
+        for (int run = 0; run < warmup + repeat; run++) {
+            StageProfile prof = new StageProfile();
+            Run r;
+            try (BatchGenerator gen = BatchGenerator.create(weights, tokenizer, g, prof)) {
+                r = measure(gen, prof, ids);
+            }
+            if (run >= warmup) {
+                int m = run - warmup;
+                decodeMs[m] = r.decodeMsPerStep;
+                prefillMs[m] = r.prefillMsPerToken;
+                decode.merge(prof);
+                System.out.printf(Locale.ROOT, "run %d: prefill %.4f ms/token (%d tokens), decode %.3f ms/step median over %d steps,"
+                        + " %.1f bytes allocated per decode step by the engine thread%n",
+                        m + 1, r.prefillMsPerToken, batchSize * ids.length, r.decodeMsPerStep, r.decodeSteps, r.bytesPerStep);
+            }
+        }
+        System.out.print(ProfileTable.format(decode));
+        System.out.printf(Locale.ROOT, "model %s, backend %s, threads %d, batch %d, prompt %d tokens, %d new tokens, %d warmup + %d runs%n",
+                options.model.getFileName(), options.backend.cliName(), threads, batchSize, ids.length, newTokens, warmup, repeat);
+        double d = median(decodeMs);
+        System.out.printf(Locale.ROOT, "decode_ms_per_step=%.3f prefill_ms_per_token=%.4f tokens_per_s=%.1f%n",
+                d, median(prefillMs), 1000.0 * batchSize / d);
+        return 0;
+    }
+
+    private record Run(double prefillMsPerToken, double decodeMsPerStep, int decodeSteps, double bytesPerStep) {
+    }
+
+    /**
+     * One run: prefill lasts until every row has its first token; then decode steps. The profile
+     * is reset after prefill, so the table covers decode steps as the study's does.
+     */
+    private Run measure(BatchGenerator gen, StageProfile prof, int[] ids) {
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int b = 0; b < batchSize; b++) {
+            requests.add(new GenerationRequest("b" + b, prompt, ids,
+                    new SamplingParams(temperature, topP, 0, 0f, seed + b), newTokens, List.of()));
+        }
+        var it = requests.iterator();
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long prefill = 0;
+        long[] steps = new long[newTokens];
+        long[] allocated = new long[newTokens];
+        int n = 0;
+        boolean decoding = false;
+        while (true) {
+            long t0 = System.nanoTime();
+            if (!gen.advance(it, r -> { })) {
+                break;
+            }
+            long dt = System.nanoTime() - t0;
+            if (decoding) {
+                steps[n] = dt;
+                allocated[n++] = mx.getCurrentThreadAllocatedBytes();
+            } else {
+                prefill += dt;
+                if (gen.generatedTokens() >= batchSize) {
+                    decoding = true;
+                    prof.reset();
+                }
+            }
+        }
+        // The last step builds the results; allocation is counted over the steps before it.
+        double bytesPerStep = n > 2 ? (double) (allocated[n - 2] - allocated[0]) / (n - 2) : 0;
+        double[] ms = new double[n];
+        for (int i = 0; i < n; i++) {
+            ms[i] = steps[i] / 1e6;
+        }
+        return new Run(prefill / 1e6 / ((double) batchSize * ids.length), median(ms), n, bytesPerStep);
+    }
+
+    private int[] promptIds(Tokenizer tokenizer) {
+        int[] base = tokenizer.encode(prompt, true, false);
+        if (promptTokens <= 0) {
+            return base;
+        }
+        int[] ids = new int[promptTokens];
+        ids[0] = Tokenizer.BOS;
+        for (int i = 1; i < promptTokens; i++) {
+            ids[i] = base.length > 1 ? base[1 + (i - 1) % (base.length - 1)] : Tokenizer.EOS + 1;
+        }
+        return ids;
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

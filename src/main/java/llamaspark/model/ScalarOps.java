@@ -1,0 +1,61 @@
+package llamaspark.model;
+
+import java.util.Arrays;
+
+/**
+ * {@link LayerOps} as run.c computes them: scalar float32, sequential sums, {@code expf} as
+ * {@code (float) Math.exp}. The reference for the SIMD version, and what the EJML backend uses.
+ */
+public final class ScalarOps implements LayerOps {
+    private final int heads;
+    private final int headDim;
+    private final int kvGroup;
+    private final float sqrtHeadDim;
+    private final float[] scores;
+
+    public ScalarOps(LlamaConfig c) {
+        heads = c.heads();
+        headDim = c.headDim();
+        kvGroup = c.kvGroup();
+        sqrtHeadDim = (float) Math.sqrt(headDim);
+        scores = new float[KvCache.paddedLength(c.seqLen())];
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        LlamaMath.softmax(x, off, n);
+    }
+
+    @Override
+    public void swiglu(float[] out, int outOff, float[] h, int gateOff, int upOff, int n) {
+        LlamaMath.swiglu(out, outOff, h, gateOff, upOff, n);
+    }
+
+    @Override
+    public void attend(KvCache cache, int layer, int slot, int pos, float[] q, int qOff, float[] out, int outOff) {
+        float[] keys = cache.keys(layer), values = cache.values(layer);
+        int HD = headDim, T = pos + 1, B = KvCache.BLOCK;
+        float[] att = scores;
+        for (int h = 0; h < heads; h++) {
+            int kvh = h / kvGroup, qh = qOff + h * HD;
+            for (int t = 0; t < T; t++) {
+                int k = cache.keyBlock(slot, t / B) + kvh * HD * B + t % B;
+                float score = 0.0f;
+                for (int d = 0; d < HD; d++) {
+                    score += q[qh + d] * keys[k + d * B];
+                }
+                att[t] = score / sqrtHeadDim;
+            }
+            LlamaMath.softmax(att, 0, T);
+            int o = outOff + h * HD;
+            Arrays.fill(out, o, o + HD, 0.0f);
+            for (int t = 0; t < T; t++) {
+                float a = att[t];
+                int v = cache.valueRow(slot, t) + kvh * HD;
+                for (int d = 0; d < HD; d++) {
+                    out[o + d] += a * values[v + d];
+                }
+            }
+        }
+    }
+}

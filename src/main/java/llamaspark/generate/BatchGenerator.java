@@ -58,7 +58,7 @@ public final class BatchGenerator implements AutoCloseable {
         this.samplers = new Sampler[threads];
         this.workerProfiles = new StageProfile[threads];
         for (int i = 0; i < threads; i++) {
-            samplers[i] = new Sampler(vocabSize, llama.ops(i));
+            samplers[i] = new Sampler(vocabSize, llama.ops(i), llama.kernel().runcOrder());
             workerProfiles[i] = i == 0 ? profile : profile.enabled() ? new StageProfile() : StageProfile.disabled();
         }
         this.nextToken = new int[llama.slots()];

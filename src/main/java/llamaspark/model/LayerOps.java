@@ -19,4 +19,13 @@ public interface LayerOps {
      * cached positions 0..pos; writes the D outputs of all heads to out[outOff...].
      */
     void attend(KvCache cache, int layer, int slot, int pos, float[] q, int qOff, float[] out, int outOff);
+
+    /**
+     * Writes to out[outOff...] the indices i < n, in increasing order, whose x[off + i] lies in
+     * [lo, hi); returns how many. The sampler uses it to fetch one probability bucket.
+     */
+    int indicesInRange(float[] x, int off, int n, float lo, float hi, int[] out, int outOff);
+
+    /** The largest of x[off, off + n). */
+    float max(float[] x, int off, int n);
 }

@@ -32,6 +32,27 @@ public final class ScalarOps implements LayerOps {
     }
 
     @Override
+    public float max(float[] x, int off, int n) {
+        float m = x[off];
+        for (int i = 1; i < n; i++) {
+            m = Math.max(m, x[off + i]);
+        }
+        return m;
+    }
+
+    @Override
+    public int indicesInRange(float[] x, int off, int n, float lo, float hi, int[] out, int outOff) {
+        int c = outOff;
+        for (int i = 0; i < n; i++) {
+            float v = x[off + i];
+            if (v >= lo && v < hi) {
+                out[c++] = i;
+            }
+        }
+        return c - outOff;
+    }
+
+    @Override
     public void attend(KvCache cache, int layer, int slot, int pos, float[] q, int qOff, float[] out, int outOff) {
         float[] keys = cache.keys(layer), values = cache.values(layer);
         int HD = headDim, T = pos + 1, B = KvCache.BLOCK;

@@ -1,6 +1,5 @@
 package llamaspark.sampling;
 
-import java.util.Arrays;
 import llamaspark.model.LayerOps;
 import llamaspark.model.LlamaMath;
 import llamaspark.profile.Stage;
@@ -15,19 +14,28 @@ import llamaspark.profile.StageProfile;
  */
 public final class Sampler {
     private final int vocabSize;
-    private final long[] candidates;
+    private final RankedCandidates candidates;
+    /** Running probability sums over the ranked candidates, for the final pick. */
+    private final float[] cdf;
     private final LayerOps ops;
+    private final boolean runcOrder;
 
     /** A sampler with run.c's scalar softmax. */
     public Sampler(int vocabSize) {
-        this(vocabSize, null);
+        this(vocabSize, null, true);
     }
 
-    /** A sampler whose softmax is {@code ops}' (null: run.c's scalar one). */
-    public Sampler(int vocabSize, LayerOps ops) {
+    /**
+     * A sampler whose softmax is {@code ops}' (null: run.c's scalar one). With {@code runcOrder},
+     * the nucleus is summed token by token in rank order as run.c does; without, bucket by bucket
+     * (the same tokens in exact arithmetic, different float rounding, a fraction of the work).
+     */
+    public Sampler(int vocabSize, LayerOps ops, boolean runcOrder) {
         this.vocabSize = vocabSize;
-        this.candidates = new long[vocabSize];
+        this.candidates = new RankedCandidates(vocabSize);
+        this.cdf = new float[vocabSize];
         this.ops = ops;
+        this.runcOrder = runcOrder;
     }
 
     /** Samples from {@code logits[off, off + VS)}, which it overwrites with probabilities. */
@@ -82,50 +90,99 @@ public final class Sampler {
         return vocabSize - 1;
     }
 
-    /**
-     * Collects the candidates that pass the cutoffs, most probable first, equal probabilities in
-     * index order (run.c's stable qsort), packed as (descending probability bits, index) keys.
-     */
+    /** Collects the candidates that pass the cutoffs; returns how many may be picked (top-k). */
     private int rankCandidates(float[] probs, int off, SamplingParams p) {
         float cutoff = p.nucleus() ? (1.0f - p.topP()) / (vocabSize - 1) : 0.0f;
+        float max = ops != null ? ops.max(probs, off, vocabSize) : probs[off + argmax(probs, off, vocabSize)];
         if (p.minP() > 0f) {
-            float max = probs[off + argmax(probs, off, vocabSize)];
             cutoff = Math.max(cutoff, p.minP() * max);
         }
-        int n = 0;
-        for (int i = 0; i < vocabSize; i++) {
-            float prob = probs[off + i];
-            if (prob >= cutoff) {
-                candidates[n++] = ((long) (Integer.MAX_VALUE - Float.floatToRawIntBits(prob)) << 32) | i;
-            }
-        }
-        Arrays.sort(candidates, 0, n);
+        boolean inRankOrder = runcOrder || p.topK() > 0 || ops == null;
+        int n = inRankOrder ? candidates.collect(probs, off, vocabSize, cutoff, max)
+                : candidates.histogram(probs, off, vocabSize, cutoff, max);
         return p.topK() > 0 ? Math.min(n, p.topK()) : n;
     }
 
-    /** run.c's sample_topp over the first n ranked candidates. */
     private int sampleCandidates(float[] probs, int off, int n, SamplingParams p, float coin) {
+        return runcOrder || p.topK() > 0 || ops == null ? sampleInRankOrder(n, p, coin) : sampleByBuckets(p, coin);
+    }
+
+    /**
+     * run.c's sample_topp over the first n ranked candidates: the running sum in rank order up to
+     * where it first exceeds p, then the first candidate whose running sum exceeds coin times the
+     * kept mass (found by bisection: the running sums never decrease). Buckets are sorted only as
+     * far as the sum goes.
+     */
+    private int sampleInRankOrder(int n, SamplingParams p, float coin) {
         float cumulative = 0.0f;
         int last = n - 1;
-        for (int i = 0; i < n; i++) {
-            cumulative += probs[off + index(i)];
-            if (p.nucleus() && cumulative > p.topP()) {
-                last = i;
-                break;
+        scan:
+        for (int b = 0; b < candidates.buckets() && candidates.bucketStart(b) < n; b++) {
+            candidates.sortBucket(b);
+            for (int i = candidates.bucketStart(b), end = Math.min(candidates.bucketEnd(b), n); i < end; i++) {
+                cumulative += candidates.probability(i);
+                cdf[i] = cumulative;
+                if (p.nucleus() && cumulative > p.topP()) {
+                    last = i;
+                    break scan;
+                }
             }
         }
         float r = coin * cumulative;
-        float cdf = 0.0f;
-        for (int i = 0; i <= last; i++) {
-            cdf += probs[off + index(i)];
-            if (r < cdf) {
-                return index(i);
+        int lo = 0, hi = last;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (r < cdf[mid]) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
             }
         }
-        return index(last);
+        return candidates.token(lo);
     }
 
-    private int index(int rank) {
-        return (int) candidates[rank];
+    /**
+     * The same pick, with the sums taken over whole buckets (in double precision) and only the two
+     * buckets where the nucleus ends and where the coin lands sorted and walked token by token.
+     */
+    private int sampleByBuckets(SamplingParams p, float coin) {
+        double limit = p.nucleus() ? p.topP() : Double.POSITIVE_INFINITY;
+        double kept = 0;
+        int lastBucket = -1, last = candidates.count() - 1;
+        for (int b = 0; b < candidates.buckets(); b++) {
+            double mass = candidates.bucketMass(b);
+            if (kept + mass > limit) {
+                candidates.loadBucket(b, ops);
+                for (int i = candidates.bucketStart(b); i < candidates.bucketEnd(b); i++) {
+                    kept += candidates.probability(i);
+                    if (kept > limit) {
+                        last = i;
+                        break;
+                    }
+                }
+                lastBucket = b;
+                break;
+            }
+            kept += mass;
+        }
+        double r = coin * kept, cumulative = 0;
+        for (int b = 0; b < candidates.buckets(); b++) {
+            double mass = candidates.bucketMass(b);
+            if (cumulative + mass > r || b == lastBucket) {
+                if (b != lastBucket) {
+                    candidates.loadBucket(b, ops);
+                }
+                int end = b == lastBucket ? last + 1 : candidates.bucketEnd(b);
+                for (int i = candidates.bucketStart(b); i < end; i++) {
+                    cumulative += candidates.probability(i);
+                    if (r < cumulative) {
+                        return candidates.token(i);
+                    }
+                }
+                return candidates.token(end - 1);
+            }
+            cumulative += mass;
+        }
+        return candidates.token(last);
     }
 }

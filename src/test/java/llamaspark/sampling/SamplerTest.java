@@ -130,4 +130,80 @@ class SamplerTest {
         }
         return s;
     }
+
+    /**
+     * The sampler against a line-by-line reading of run.c's sample_topp (full stable sort of the
+     * candidates, sequential sums, linear scan), extended the same way for top-k and min-p: same
+     * token for every coin, on flat, peaked and tied distributions.
+     */
+    @Test
+    void bucketedRankingPicksWhatAFullSortPicks() {
+        Random r = new Random(5);
+        int V = 3000;
+        Sampler fast = new Sampler(V);
+        for (int trial = 0; trial < 300; trial++) {
+            float[] logits = new float[V];
+            double spread = trial % 3 == 0 ? 0.05 : trial % 3 == 1 ? 1.0 : 6.0;
+            for (int i = 0; i < V; i++) {
+                logits[i] = trial % 7 == 0 ? (float) Math.floor(r.nextGaussian() * 3) : (float) (r.nextGaussian() * spread);
+            }
+            SamplingParams p = new SamplingParams(1f, trial % 5 == 0 ? 1f : 0.5f + 0.49f * r.nextFloat(),
+                    trial % 4 == 0 ? 1 + r.nextInt(50) : 0, trial % 6 == 0 ? 0.05f * r.nextFloat() : 0f, trial);
+            float[] probs = logits.clone();
+            llamaspark.model.LlamaMath.softmax(probs, 0, V);
+            for (int c = 0; c < 20; c++) {
+                long seed = trial * 1000L + c;
+                float coin = new RunCRandom(seed).nextFloat();
+                int expected = referenceSample(probs, p, coin);
+                int got = fast.sample(logits.clone(), 0, p, new RunCRandom(seed), StageProfile.disabled());
+                assertEquals(expected, got, "trial " + trial + " coin " + coin);
+            }
+        }
+    }
+
+    private static int referenceSample(float[] probs, SamplingParams p, float coin) {
+        int n = probs.length;
+        boolean filtered = p.nucleus() || p.topK() > 0 || p.minP() > 0f;
+        if (!filtered) {
+            float cdf = 0f;
+            for (int i = 0; i < n; i++) {
+                cdf += probs[i];
+                if (coin < cdf) {
+                    return i;
+                }
+            }
+            return n - 1;
+        }
+        float cutoff = p.nucleus() ? (1.0f - p.topP()) / (n - 1) : 0f;
+        if (p.minP() > 0f) {
+            float max = probs[Sampler.argmax(probs, 0, n)];
+            cutoff = Math.max(cutoff, p.minP() * max);
+        }
+        java.util.List<Integer> cand = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (probs[i] >= cutoff) {
+                cand.add(i);
+            }
+        }
+        cand.sort((a, b) -> Float.compare(probs[b], probs[a])); // stable: ties keep index order
+        int n0 = p.topK() > 0 ? Math.min(cand.size(), p.topK()) : cand.size();
+        float cumulative = 0f;
+        int last = n0 - 1;
+        for (int i = 0; i < n0; i++) {
+            cumulative += probs[cand.get(i)];
+            if (p.nucleus() && cumulative > p.topP()) {
+                last = i;
+                break;
+            }
+        }
+        float rr = coin * cumulative;
+        float cdf = 0f;
+        for (int i = 0; i <= last; i++) {
+            cdf += probs[cand.get(i)];
+            if (rr < cdf) {
+                return cand.get(i);
+            }
+        }
+        return cand.get(last);
+    }
 }

@@ -47,15 +47,21 @@ public final class VectorOps implements LayerOps {
     }
 
     /**
-     * x[i] = exp(x[i] - shift) for i < n. In run.c order: in double precision, rounded to
-     * float, which is C's expf of the float difference.
+     * x[i] = exp(x[i] - shift) for i < n; returns their sum when {@code sum} is set. In run.c
+     * order: exponentials in double precision rounded to float (C's expf of the float difference)
+     * and one sequential float sum, which runs beside the vector work in the same loop.
      */
-    private void expShifted(float[] x, int off, int n, float shift) {
+    private float expShifted(float[] x, int off, int n, float shift, boolean sum) {
         int i = 0;
+        float total = 0.0f;
         if (fused) {
+            FloatVector vsum = FloatVector.zero(F);
             for (int bound = F.loopBound(n); i < bound; i += LANES) {
-                FloatVector.fromArray(F, x, off + i).sub(shift).lanewise(VectorOperators.EXP).intoArray(x, off + i);
+                FloatVector e = FloatVector.fromArray(F, x, off + i).sub(shift).lanewise(VectorOperators.EXP);
+                e.intoArray(x, off + i);
+                vsum = vsum.add(e);
             }
+            total = vsum.reduceLanes(VectorOperators.ADD);
         } else {
             // Whole 256-bit float vectors only: mixing vector shapes in one JVM defeats the JIT.
             for (int bound = F.loopBound(n); i < bound; i += LANES) {
@@ -65,38 +71,39 @@ public final class VectorOps implements LayerOps {
                 // Each half lands in its own lanes, zeros elsewhere; adding the zeros is exact.
                 ((FloatVector) lo.convertShape(VectorOperators.D2F, F, 0))
                         .add((FloatVector) hi.convertShape(VectorOperators.D2F, F, -1)).intoArray(x, off + i);
+                if (sum) {
+                    for (int j = off + i; j < off + i + LANES; j++) {
+                        total += x[j];
+                    }
+                }
             }
         }
         for (; i < n; i++) {
             x[off + i] = (float) Math.exp(x[off + i] - shift);
+            total += x[off + i];
         }
+        return total;
     }
 
     @Override
-    public void softmax(float[] x, int off, int n) {
-        int bound = F.loopBound(n);
+    public float max(float[] x, int off, int n) {
         FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         int i = 0;
-        for (; i < bound; i += LANES) {
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
             vmax = vmax.max(FloatVector.fromArray(F, x, off + i));
         }
         float max = vmax.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
             max = Math.max(max, x[off + i]);
         }
-        expShifted(x, off, n, max);
-        float sum = 0.0f;
-        i = 0;
-        if (fused) {
-            FloatVector vsum = FloatVector.zero(F);
-            for (; i < bound; i += LANES) {
-                vsum = vsum.add(FloatVector.fromArray(F, x, off + i));
-            }
-            sum = vsum.reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < n; i++) {
-            sum += x[off + i]; // run.c's order: one sequential sum
-        }
+        return max;
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        int bound = F.loopBound(n), i;
+        float max = max(x, off, n);
+        float sum = expShifted(x, off, n, max, true);
         FloatVector vsum = FloatVector.broadcast(F, sum);
         for (i = 0; i < bound; i += LANES) {
             FloatVector.fromArray(F, x, off + i).div(vsum).intoArray(x, off + i);
@@ -116,7 +123,7 @@ public final class VectorOps implements LayerOps {
         for (; i < n; i++) {
             out[outOff + i] = -h[gateOff + i];
         }
-        expShifted(out, outOff, n, 0.0f);
+        expShifted(out, outOff, n, 0.0f, false);
         FloatVector one = FloatVector.broadcast(F, 1.0f);
         for (i = 0; i < bound; i += LANES) {
             FloatVector g = FloatVector.fromArray(F, h, gateOff + i);
@@ -128,6 +135,29 @@ public final class VectorOps implements LayerOps {
             v *= 1.0f / (1.0f + out[outOff + i]);
             out[outOff + i] = v * h[upOff + i];
         }
+    }
+
+    @Override
+    public int indicesInRange(float[] x, int off, int n, float lo, float hi, int[] out, int outOff) {
+        int c = outOff, i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            if (v.compare(VectorOperators.GE, lo).and(v.compare(VectorOperators.LT, hi)).anyTrue()) {
+                for (int j = i; j < i + LANES; j++) {
+                    float e = x[off + j];
+                    if (e >= lo && e < hi) {
+                        out[c++] = j;
+                    }
+                }
+            }
+        }
+        for (; i < n; i++) {
+            float e = x[off + i];
+            if (e >= lo && e < hi) {
+                out[c++] = i;
+            }
+        }
+        return c - outOff;
     }
 
     /**

@@ -63,6 +63,8 @@ final class GenerateCommand implements Callable<Integer> {
     List<String> stop = new ArrayList<>();
     @Option(names = {"--batch-size", "-B"}, defaultValue = "1", description = "rows generated together. Default: ${DEFAULT-VALUE}")
     int batchSize;
+    @Option(names = "--threads", defaultValue = "1", description = "threads one step may use. Default: ${DEFAULT-VALUE}")
+    int threads;
     @Option(names = "--profile", description = "print the stage table and tok/s on stderr")
     boolean profile;
 
@@ -70,6 +72,9 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         if (batchSize < 1) {
             throw new BadInputException("--batch-size", batchSize + " must be >= 1");
+        }
+        if (threads < 1) {
+            throw new BadInputException("--threads", threads + " must be >= 1");
         }
         LlamaWeights weights = options.loadWeights();
         Tokenizer tokenizer = options.loadTokenizer(weights);
@@ -86,11 +91,16 @@ final class GenerateCommand implements Callable<Integer> {
             requests.add(new GenerationRequest("row" + b, prompt, sampling.withSeed(rowSeed + b), maxNew, stop));
         }
         StageProfile prof = profile ? new StageProfile() : StageProfile.disabled();
-        BatchGenerator generator = BatchGenerator.create(weights, tokenizer,
-                GeneratorOptions.of(options.backend, batchSize).withEnds(runcMode ? EndTokens.BOS : EndTokens.BOS_AND_EOS), prof);
+        GeneratorOptions g = GeneratorOptions.of(options.backend, batchSize).withThreads(threads)
+                .withEnds(runcMode ? EndTokens.BOS : EndTokens.BOS_AND_EOS);
         Map<String, GenerationResult> results = new HashMap<>();
         long start = System.nanoTime();
-        generator.run(requests.iterator(), r -> results.put(r.id(), r));
+        long generated, promptTokenCount;
+        try (BatchGenerator generator = BatchGenerator.create(weights, tokenizer, g, prof)) {
+            generator.run(requests.iterator(), r -> results.put(r.id(), r));
+            generated = generator.generatedTokens();
+            promptTokenCount = generator.promptTokens();
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
 
         GenerationResult row0 = results.get("row0");
@@ -111,8 +121,7 @@ final class GenerateCommand implements Callable<Integer> {
             PrintStream err = System.err;
             err.print(ProfileTable.format(prof));
             err.printf(Locale.ROOT, "batch %d, backend %s: %d prompt + %d generated tokens in %.3f s, %.1f tok/s%n",
-                    batchSize, options.backend.cliName(), generator.promptTokens(), generator.generatedTokens(),
-                    seconds, generator.generatedTokens() / seconds);
+                    batchSize, options.backend.cliName(), promptTokenCount, generated, seconds, generated / seconds);
         }
         return 0;
     }

@@ -116,7 +116,7 @@ public final class GenerateJob {
             int partitions = o.partitions > 0 ? o.partitions : spark.sparkContext().defaultParallelism();
 
             Dataset<Row> generations = prompts.repartition(partitions, col("id"))
-                    .mapPartitions(new PartitionGenerator(model, o.jobDefaults(), o.batchSize, profiles),
+                    .mapPartitions(new PartitionGenerator(model, o.jobDefaults(), o.batchSize, o.threads, profiles),
                             Encoders.row(JobSchemas.GENERATIONS));
             generations.write().parquet(output.staged("generations"));
 

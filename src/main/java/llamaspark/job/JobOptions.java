@@ -41,6 +41,10 @@ public final class JobOptions {
     @Option(names = "--batch-size", defaultValue = "32", description = "rows generated together per task. Default: ${DEFAULT-VALUE}")
     int batchSize;
 
+    @Option(names = "--threads", defaultValue = "0",
+            description = "threads per task (0: the cores Spark gives each task, spark.task.cpus)")
+    int threads;
+
     @Option(names = "--backend", defaultValue = "vector", description = "vector, vector-fma or ejml. Default: ${DEFAULT-VALUE}")
     String backend;
 
@@ -84,6 +88,9 @@ public final class JobOptions {
         }
         if (batchSize < 1) {
             throw new BadInputException("--batch-size", batchSize + " must be >= 1");
+        }
+        if (threads < 0) {
+            throw new BadInputException("--threads", threads + " must be >= 0");
         }
         if (partitions < 0) {
             throw new BadInputException("--partitions", partitions + " must be >= 0");

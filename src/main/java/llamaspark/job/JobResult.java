@@ -163,6 +163,7 @@ public final class JobResult {
         params.put("prompts", options.prompts);
         params.put("partitions", partitions);
         params.put("batch_size", options.batchSize);
+        params.put("threads_per_task", options.threads);
         params.put("backend", bundle.backend.cliName());
         params.put("seed", options.seed);
         params.put("max_new_tokens", options.maxNewTokens);

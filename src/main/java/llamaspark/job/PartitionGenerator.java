@@ -32,13 +32,16 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private final Broadcast<ModelBundle> model;
     private final JobDefaults defaults;
     private final int batchSize;
+    private final int threads;
     private final CollectionAccumulator<TaskProfile> profiles;
 
-    PartitionGenerator(Broadcast<ModelBundle> model, JobDefaults defaults, int batchSize,
+    /** @param threads per task; 0 = the cores Spark gives the task */
+    PartitionGenerator(Broadcast<ModelBundle> model, JobDefaults defaults, int batchSize, int threads,
                        CollectionAccumulator<TaskProfile> profiles) {
         this.model = model;
         this.defaults = defaults;
         this.batchSize = batchSize;
+        this.threads = threads;
         this.profiles = profiles;
     }
 
@@ -54,8 +57,9 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
         private final String executorId = SparkEnv.get().executorId();
         private final String host = SparkEnv.get().blockManager().blockManagerId().host();
         private final StageProfile profile = new StageProfile();
-        private final BatchGenerator generator =
-                BatchGenerator.create(bundle.weights, bundle.tokenizer, GeneratorOptions.of(bundle.backend, batchSize), profile);
+        private final BatchGenerator generator = BatchGenerator.create(bundle.weights, bundle.tokenizer,
+                GeneratorOptions.of(bundle.backend, batchSize).withThreads(threads > 0 ? threads : TaskContext.get().cpus()),
+                profile);
         private final ArrayDeque<Row> ready = new ArrayDeque<>();
         private final Map<GenerationRequest, PromptRow> pending = new IdentityHashMap<>();
         private final Iterator<GenerationRequest> requests;
@@ -64,6 +68,8 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
         private boolean done;
 
         Rows(Iterator<Row> input) {
+            // The engine's helper threads end with the task, whether it succeeds or not.
+            TaskContext.get().addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> generator.close());
             requests = new Iterator<>() {
                 private GenerationRequest next;
 

@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A row's tokens are the same whether it runs alone, in a batch of 7 mixed prompts, or in a
- * batch of 32 with rows finishing and new ones taking their slots, greedy and seeded top-p.
+ * batch of 32 with rows finishing and new ones taking their slots, greedy and seeded top-p, and
+ * whatever the number of threads.
  */
 class BatchInvarianceTest {
     private static final String[] PROMPTS = {
@@ -41,9 +42,16 @@ class BatchInvarianceTest {
 
     private static Map<String, GenerationResult> run(LlamaWeights w, Tokenizer t, Backend b, int batch,
                                                      int stepTokens, List<GenerationRequest> requests) {
+        return run(w, t, b, batch, stepTokens, 1, requests);
+    }
+
+    private static Map<String, GenerationResult> run(LlamaWeights w, Tokenizer t, Backend b, int batch,
+                                                     int stepTokens, int threads, List<GenerationRequest> requests) {
         Map<String, GenerationResult> out = new HashMap<>();
-        BatchGenerator.create(w, t, GeneratorOptions.of(b, batch).withStepTokens(stepTokens), StageProfile.disabled())
-                .run(requests.iterator(), r -> out.put(r.id(), r));
+        try (BatchGenerator g = BatchGenerator.create(w, t,
+                GeneratorOptions.of(b, batch).withStepTokens(stepTokens).withThreads(threads), StageProfile.disabled())) {
+            g.run(requests.iterator(), r -> out.put(r.id(), r));
+        }
         return out;
     }
 
@@ -72,6 +80,7 @@ class BatchInvarianceTest {
         }
         assertEquals(70, many.size());
         Map<String, GenerationResult> batch32 = run(w, t, backend, 32, 40, many);
+        Map<String, GenerationResult> threaded = run(w, t, backend, 32, 40, 3, many);
 
         for (GenerationRequest r : seven) {
             GenerationResult a = alone.get(r.id());
@@ -81,6 +90,10 @@ class BatchInvarianceTest {
             assertArrayEquals(a.completionTokens(), batch32.get(r.id()).completionTokens(), r.id() + " in batch 32");
             assertEquals(a.completion(), batch32.get(r.id()).completion());
             assertEquals(a.finishReason(), batch32.get(r.id()).finishReason());
+        }
+        for (GenerationRequest r : many) {
+            assertArrayEquals(batch32.get(r.id()).completionTokens(), threaded.get(r.id()).completionTokens(),
+                    r.id() + " with three threads");
         }
         assertEquals(70, batch32.size(), "every request gets a result");
     }

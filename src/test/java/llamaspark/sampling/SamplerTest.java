@@ -206,4 +206,45 @@ class SamplerTest {
         }
         return cand.get(last);
     }
+
+    /**
+     * The fused backend's sampler sums the nucleus bucket by bucket in double precision instead of
+     * token by token in float: it must pick run.c's token almost always (they differ only where
+     * float rounding moves a boundary) and never a token outside the nucleus.
+     */
+    @Test
+    void bucketSumsPickWhatRunCPicksUpToRounding() {
+        int V = 4000;
+        llamaspark.model.LlamaConfig c = new llamaspark.model.LlamaConfig(64, 64, 1, 4, 4, V, 16, true);
+        Sampler fast = new Sampler(V, new llamaspark.model.kernel.VectorOps(c, true), false);
+        Random r = new Random(11);
+        int same = 0, total = 0;
+        for (int trial = 0; trial < 200; trial++) {
+            float[] logits = new float[V];
+            double spread = trial % 2 == 0 ? 0.3 : 4.0;
+            for (int i = 0; i < V; i++) {
+                logits[i] = (float) (r.nextGaussian() * spread);
+            }
+            float topP = 0.5f + 0.45f * r.nextFloat();
+            SamplingParams p = new SamplingParams(1f, topP, 0, 0f, 0);
+            float[] probs = logits.clone();
+            llamaspark.model.LlamaMath.softmax(probs, 0, V);
+            float[] sorted = probs.clone();
+            java.util.Arrays.sort(sorted);
+            for (int k = 0; k < 10; k++) {
+                long seed = trial * 100L + k + 1;
+                int got = fast.sample(logits.clone(), 0, p, new RunCRandom(seed), StageProfile.disabled());
+                int expected = referenceSample(probs, p, new RunCRandom(seed).nextFloat());
+                total++;
+                same += got == expected ? 1 : 0;
+                // Everything strictly more probable than the pick, plus the pick, fits in the nucleus.
+                double above = 0;
+                for (int i = V - 1; i >= 0 && sorted[i] > probs[got]; i--) {
+                    above += sorted[i];
+                }
+                assertTrue(above <= topP + 1e-4, "picked outside the nucleus");
+            }
+        }
+        assertTrue(same >= 0.95 * total, same + " of " + total + " agree with run.c's order");
+    }
 }

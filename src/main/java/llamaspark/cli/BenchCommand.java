@@ -106,8 +106,9 @@ final class BenchCommand implements Callable<Integer> {
         var it = requests.iterator();
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long prefill = 0;
-        long[] steps = new long[newTokens];
-        long[] allocated = new long[newTokens];
+        // Steps: at most one per prompt token (prefill in chunks) plus one per new token.
+        long[] steps = new long[newTokens + batchSize * ids.length];
+        long[] allocated = new long[steps.length];
         int n = 0;
         boolean decoding = false;
         while (true) {

@@ -3,7 +3,6 @@ package llamaspark.job;
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import llamaspark.generate.BatchGenerator;
@@ -80,7 +79,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                         if (p.inputError() != null) {
                             emit(p, null, null, p.inputError());
                         } else {
-                            next = request(p);
+                            next = defaults.requestFor(p);
                             pending.put(next, p);
                         }
                     }
@@ -148,18 +147,5 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                     r == null ? 0.0 : r.elapsedNanos() / 1e6,
                     error));
         }
-    }
-
-    /** The request for a prompt row, with the job's defaults where the row sets nothing. */
-    private GenerationRequest request(PromptRow p) {
-        SamplingParams s = new SamplingParams(
-                p.temperature() != null ? p.temperature() : defaults.temperature(),
-                p.topP() != null ? p.topP() : defaults.topP(),
-                p.topK() != null ? p.topK() : defaults.topK(),
-                p.minP() != null ? p.minP() : defaults.minP(),
-                p.seed() != null ? p.seed() : RowSeeds.derive(defaults.seed(), p.id()));
-        int maxNew = p.maxNewTokens() != null ? p.maxNewTokens() : defaults.maxNewTokens();
-        List<String> stop = p.stop() != null ? p.stop() : defaults.stop();
-        return new GenerationRequest(p.id(), p.prompt(), s, maxNew, stop);
     }
 }

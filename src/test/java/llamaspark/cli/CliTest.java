@@ -97,4 +97,35 @@ class CliTest {
         assertEquals(0, r.exit());
         assertTrue(text.contains("generate") && text.contains("make-checkpoint"), text);
     }
+
+    @Test
+    void benchPrintsTheTableAndTheSummaryLineLast() {
+        Run r = run("bench", "--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
+                "-B", "3", "--new-tokens", "6", "--warmup", "0", "--repeat", "1", "--threads", "2");
+        assertEquals(0, r.exit(), r.err());
+        String[] lines = new String(r.out(), StandardCharsets.UTF_8).strip().split("\\R");
+        assertTrue(lines[lines.length - 1].matches("decode_ms_per_step=\\d+\\.\\d+ prefill_ms_per_token=\\d+\\.\\d+ tokens_per_s=\\d+\\.\\d"),
+                lines[lines.length - 1]);
+        String all = String.join("\n", lines);
+        assertTrue(all.contains("transformer_block.attention") && all.contains("llama.head"), all);
+        assertTrue(all.contains("over 5 steps"), "prefill yields the first token, then 5 decode steps: " + all);
+    }
+
+    @Test
+    void batchRunsTheJobsInputsInProcess(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("gen.jsonl");
+        Run r = run("batch", "--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
+                "--prompts", "data/prompts.jsonl,data/prompts.txt", "--out", out.toString(), "--batch-size", "5");
+        assertEquals(0, r.exit(), r.err());
+        java.util.List<String> lines = Files.readAllLines(out);
+        assertEquals(16, lines.size());
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        String greedy = lines.stream().filter(l -> l.contains("\"greedy-once\"")).findFirst().orElseThrow();
+        String printed = new String(Oracles.text("aidreams260K_greedy_once_upon_a_time"), StandardCharsets.UTF_8);
+        assertEquals(printed.strip(), "Once upon a time" + json.readTree(greedy).get("completion").asText());
+        Run again = run("batch", "--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
+                "--prompts", "data/prompts.txt", "--out", out.toString());
+        assertEquals(2, again.exit());
+        assertTrue(again.err().contains("output file exists"), again.err());
+    }
 }

@@ -2,6 +2,7 @@ package llamaspark.model.kernel;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import llamaspark.model.KvCache;
@@ -13,7 +14,8 @@ import llamaspark.model.LlamaConfig;
  * exactly run.c's float operations in run.c's order, and exponentials are computed in double
  * precision and rounded to float, which equals {@code (float) Math.exp} (checked over millions of
  * inputs) at a tenth of its cost; sums that run.c does sequentially stay sequential. With
- * {@code fused = true}: fused multiply-adds, float exponentials, tree sums.
+ * {@code fused = true}: fused multiply-adds, a polynomial exponential, lane-wise sums; still the
+ * same bits on every run.
  *
  * <p>Attention vectorises over positions for the scores (keys are cached transposed) and over the
  * head dimension for the weighted sum of values, so each lane still sums in run.c's order.
@@ -31,6 +33,7 @@ public final class VectorOps implements LayerOps {
     /** Attention scores of all heads, [HN][L padded]. */
     private final float[] scores;
     private final int stride;
+    private final float[] lanes = new float[LANES];
 
     public VectorOps(LlamaConfig c, boolean fused) {
         this.fused = fused;
@@ -46,6 +49,34 @@ public final class VectorOps implements LayerOps {
         return fma ? a.fma(b, acc) : acc.add(a.mul(b));
     }
 
+    private static final float LOG2E = 1.44269504f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** 1.5 * 2^23: adding and subtracting it rounds a float to the nearest integer. */
+    private static final float ROUNDER = 12582912f;
+
+    /**
+     * e^x (x clamped to [-87.3, 88.3]) to about one ulp, from float multiply-adds and integer
+     * bit work only: e^x = 2^n * e^r with n = round(x / ln 2), |r| <= ln(2)/2, e^r by its degree-6
+     * Taylor polynomial. Unlike the library exponential (SVML when compiled, Math.exp when not),
+     * every step is exact IEEE arithmetic, so interpreted and compiled code give the same bits and
+     * a row's output never depends on how warm the JIT was.
+     */
+    private static FloatVector fastExp(FloatVector x) {
+        x = x.max(-87.3f).min(88.3f);
+        FloatVector n = x.fma(LOG2E, ROUNDER).sub(ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = r.fma(1f / 720, 1f / 120);
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(F, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        IntVector twoToN = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(twoToN.reinterpretAsFloats());
+    }
+
     /**
      * x[i] = exp(x[i] - shift) for i < n; returns their sum when {@code sum} is set. In run.c
      * order: exponentials in double precision rounded to float (C's expf of the float difference)
@@ -57,11 +88,15 @@ public final class VectorOps implements LayerOps {
         if (fused) {
             FloatVector vsum = FloatVector.zero(F);
             for (int bound = F.loopBound(n); i < bound; i += LANES) {
-                FloatVector e = FloatVector.fromArray(F, x, off + i).sub(shift).lanewise(VectorOperators.EXP);
+                FloatVector e = fastExp(FloatVector.fromArray(F, x, off + i).sub(shift));
                 e.intoArray(x, off + i);
                 vsum = vsum.add(e);
             }
-            total = vsum.reduceLanes(VectorOperators.ADD);
+            // A fixed lane order: the API leaves the order of a float reduction open.
+            vsum.intoArray(lanes, 0);
+            for (float lane : lanes) {
+                total += lane;
+            }
         } else {
             // Whole 256-bit float vectors only: mixing vector shapes in one JVM defeats the JIT.
             for (int bound = F.loopBound(n); i < bound; i += LANES) {
@@ -79,7 +114,8 @@ public final class VectorOps implements LayerOps {
             }
         }
         for (; i < n; i++) {
-            x[off + i] = (float) Math.exp(x[off + i] - shift);
+            x[off + i] = fused ? fastExp(FloatVector.broadcast(F, x[off + i] - shift)).lane(0)
+                    : (float) Math.exp(x[off + i] - shift);
             total += x[off + i];
         }
         return total;

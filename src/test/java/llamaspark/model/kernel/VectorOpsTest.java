@@ -1,0 +1,131 @@
+package llamaspark.model.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import llamaspark.model.KvCache;
+import llamaspark.model.LayerOps;
+import llamaspark.model.LlamaConfig;
+import llamaspark.model.MatrixLayout;
+import llamaspark.model.ScalarOps;
+import llamaspark.model.WeightMatrix;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SIMD layer operations against the scalar run.c ones: bit for bit in run.c order, within
+ * float rounding when fused; and the fused ones give the same bits in the interpreter as compiled.
+ */
+class VectorOpsTest {
+    // GQA (8 heads over 4 kv heads), head size 12 (a vector and a half), odd positions.
+    private static final LlamaConfig C = new LlamaConfig(96, 40, 1, 8, 4, 300, 37, true);
+
+    private static float[] random(Random r, int n, double scale) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (r.nextGaussian() * scale);
+        }
+        return x;
+    }
+
+    private static KvCache filledCache(Random r) {
+        KvCache cache = new KvCache(C, 3);
+        for (int slot = 0; slot < 3; slot++) {
+            for (int pos = 0; pos < C.seqLen(); pos++) {
+                cache.store(0, slot, pos, random(r, 2 * C.kvDim(), 1.0), 0, C.kvDim());
+            }
+        }
+        return cache;
+    }
+
+    /** softmax, swiglu and attention outputs, concatenated. */
+    static float[] compute(LayerOps ops, long seed) {
+        Random r = new Random(seed);
+        KvCache cache = filledCache(r);
+        float[] soft = random(r, 1003, 4.0);
+        ops.softmax(soft, 0, soft.length);
+        float[] h = random(r, 2 * 203, 3.0);
+        float[] act = new float[203];
+        ops.swiglu(act, 0, h, 0, 203, 203);
+        float[] q = random(r, C.dim(), 1.0);
+        float[] att = new float[C.dim() * 4];
+        int[] positions = {0, 7, 8, 36};
+        for (int i = 0; i < positions.length; i++) {
+            ops.attend(cache, 0, i % 3, positions[i], q, 0, att, i * C.dim());
+        }
+        float[] all = new float[soft.length + act.length + att.length];
+        System.arraycopy(soft, 0, all, 0, soft.length);
+        System.arraycopy(act, 0, all, soft.length, act.length);
+        System.arraycopy(att, 0, all, soft.length + act.length, att.length);
+        return all;
+    }
+
+    @Test
+    void runCOrderIsScalarBitForBit() {
+        for (long seed = 1; seed <= 5; seed++) {
+            float[] scalar = compute(new ScalarOps(C), seed), vector = compute(new VectorOps(C, false), seed);
+            for (int i = 0; i < scalar.length; i++) {
+                assertEquals(Float.floatToRawIntBits(scalar[i]), Float.floatToRawIntBits(vector[i]), "seed " + seed + " value " + i);
+            }
+        }
+    }
+
+    @Test
+    void fusedIsWithinRounding() {
+        float[] scalar = compute(new ScalarOps(C), 9), fused = compute(new VectorOps(C, true), 9);
+        for (int i = 0; i < scalar.length; i++) {
+            assertEquals(scalar[i], fused[i], 2e-5 * Math.max(1, Math.abs(scalar[i])), "value " + i);
+        }
+        assertTrue(!Arrays.equals(scalar, fused), "fused arithmetic does round differently somewhere");
+    }
+
+    @Test
+    void selectAndMaxAgreeWithScalar() {
+        Random r = new Random(3);
+        float[] x = random(r, 1001, 1.0);
+        int[] a = new int[x.length], b = new int[x.length];
+        int na = new ScalarOps(C).indicesInRange(x, 0, x.length, -0.3f, 0.2f, a, 0);
+        int nb = new VectorOps(C, true).indicesInRange(x, 0, x.length, -0.3f, 0.2f, b, 0);
+        assertEquals(na, nb);
+        assertTrue(Arrays.equals(Arrays.copyOf(a, na), Arrays.copyOf(b, nb)));
+        assertEquals(new ScalarOps(C).max(x, 0, x.length), new VectorOps(C, false).max(x, 0, x.length));
+    }
+
+    /** Prints a digest of the fused results; run in a JVM without JIT by the test below. */
+    public static void main(String[] args) {
+        float[] ops = compute(new VectorOps(C, true), 21);
+        Random r = new Random(4);
+        WeightMatrix w = WeightMatrix.allocate(40, 33, MatrixLayout.panels(VectorKernel.PANEL));
+        w.layout().fill(java.nio.FloatBuffer.wrap(random(r, 40 * 33, 1.0)), w.data(), 0, 40, 33);
+        float[] out = new float[7 * 40];
+        VectorKernel.create(true, null).matmul(out, random(r, 7 * 33, 1.0), 7, w);
+        System.out.println(Arrays.hashCode(ops) + " " + Arrays.hashCode(out));
+    }
+
+    @Test
+    void fusedGivesTheSameBitsInterpretedAndCompiled() throws Exception {
+        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+        Process p = new ProcessBuilder(java, "-Xint", "--add-modules=jdk.incubator.vector", "-cp",
+                System.getProperty("java.class.path"), VectorOpsTest.class.getName())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String interpreted = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        // Compiled: warm the code up until the JIT has compiled it, then compare.
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.out;
+        try {
+            for (int i = 0; i < 300; i++) {
+                compute(new VectorOps(C, true), 21);
+            }
+            System.setOut(new java.io.PrintStream(buf, true));
+            main(new String[0]);
+        } finally {
+            System.setOut(old);
+        }
+        assertEquals(interpreted, buf.toString(StandardCharsets.UTF_8).strip());
+    }
+}

@@ -23,6 +23,7 @@ import llamaspark.generate.GeneratorOptions;
 import llamaspark.job.JobDefaults;
 import llamaspark.job.PromptFiles;
 import llamaspark.job.PromptRow;
+import llamaspark.job.RowDefaults;
 import llamaspark.model.LlamaWeights;
 import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
@@ -51,17 +52,13 @@ final class BatchCommand implements Callable<Integer> {
     boolean overwrite;
     @Option(names = "--batch-size", defaultValue = "32") int batchSize;
     @Option(names = "--threads", defaultValue = "1") int threads;
-    @Option(names = "--seed", defaultValue = "42") long seed;
-    @Option(names = "--max-new-tokens", defaultValue = "256") int maxNewTokens;
-    @Option(names = "--temperature", defaultValue = "1.0") float temperature;
-    @Option(names = "--top-p", defaultValue = "0.9") float topP;
-    @Option(names = "--top-k", defaultValue = "0") int topK;
-    @Option(names = "--min-p", defaultValue = "0") float minP;
-    @Option(names = "--stop") List<String> stop = new ArrayList<>();
+    @Mixin
+    RowDefaults rowDefaults = new RowDefaults();
     @Option(names = "--profile", description = "print the stage table on stderr") boolean profile;
 
     @Override
     public Integer call() throws IOException {
+        rowDefaults.validate();
         if (Files.exists(out) && !overwrite) {
             throw new BadInputException(out.toString(), "output file exists; choose another --out or pass --overwrite");
         }
@@ -69,7 +66,7 @@ final class BatchCommand implements Callable<Integer> {
         LlamaWeights weights = options.loadWeights();
         Tokenizer tokenizer = options.loadTokenizer(weights);
         List<PromptRow> rows = readPrompts();
-        JobDefaults defaults = new JobDefaults(maxNewTokens, temperature, topP, topK, minP, seed, List.copyOf(stop));
+        JobDefaults defaults = rowDefaults.toJobDefaults();
 
         Path tmp = out.resolveSibling(out.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         StageProfile prof = profile ? new StageProfile() : StageProfile.disabled();

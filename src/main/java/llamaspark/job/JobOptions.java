@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import llamaspark.BadInputException;
 import llamaspark.model.kernel.Backend;
-import llamaspark.sampling.SamplingParams;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -48,26 +48,8 @@ public final class JobOptions {
     @Option(names = "--backend", defaultValue = "vector", description = "vector, vector-fma or ejml. Default: ${DEFAULT-VALUE}")
     String backend;
 
-    @Option(names = "--seed", defaultValue = "42", description = "job seed: a row without its own seed gets one derived from this and its id")
-    long seed;
-
-    @Option(names = "--max-new-tokens", defaultValue = "256", description = "default per row. Default: ${DEFAULT-VALUE}")
-    int maxNewTokens;
-
-    @Option(names = "--temperature", defaultValue = "1.0", description = "default per row (0 = greedy). Default: ${DEFAULT-VALUE}")
-    float temperature;
-
-    @Option(names = "--top-p", defaultValue = "0.9", description = "default per row. Default: ${DEFAULT-VALUE}")
-    float topP;
-
-    @Option(names = "--top-k", defaultValue = "0", description = "default per row (0 = off)")
-    int topK;
-
-    @Option(names = "--min-p", defaultValue = "0", description = "default per row (0 = off)")
-    float minP;
-
-    @Option(names = "--stop", description = "default stop string (repeatable)")
-    List<String> stop = new ArrayList<>();
+    @Mixin
+    RowDefaults rows = new RowDefaults();
 
     @Option(names = "--heads", defaultValue = "0", description = "attention heads (only for .npz models)")
     int heads;
@@ -95,11 +77,8 @@ public final class JobOptions {
         if (partitions < 0) {
             throw new BadInputException("--partitions", partitions + " must be >= 0");
         }
-        if (maxNewTokens < 0) {
-            throw new BadInputException("--max-new-tokens", maxNewTokens + " must be >= 0");
-        }
         backend();
-        new SamplingParams(temperature, topP, topK, minP, seed).validate("options");
+        rows.validate();
     }
 
     Backend backend() {
@@ -107,6 +86,6 @@ public final class JobOptions {
     }
 
     JobDefaults jobDefaults() {
-        return new JobDefaults(maxNewTokens, temperature, topP, topK, minP, seed, List.copyOf(stop));
+        return rows.toJobDefaults();
     }
 }

@@ -51,10 +51,15 @@ public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvH
 
     /** Number of float32 values in the checkpoint after the header (run.c's tensor order). */
     public long checkpointFloats() {
-        long d = dim, fd = hiddenDim, n = layers, kv = kvDim();
-        long perLayer = d + d * d + 2 * kv * d + d * d + d + 3 * fd * d;
-        long floats = (long) vocabSize * d + n * perLayer + d + (long) seqLen * headDim();
-        return sharedClassifier ? floats : floats + (long) vocabSize * d;
+        try {
+            long d = dim, fd = hiddenDim, n = layers, kv = kvDim();
+            long perLayer = Math.addExact(2 * d + 2 * d * d + 2 * kv * d, Math.multiplyExact(3 * fd, d));
+            long floats = Math.addExact(Math.addExact((long) vocabSize * d, Math.multiplyExact(n, perLayer)),
+                    d + (long) seqLen * headDim());
+            return sharedClassifier ? floats : Math.addExact(floats, (long) vocabSize * d);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 8; // no file is this large: the size check reports the header as nonsense
+        }
     }
 
     private static void requirePositive(String source, String field, int value) {

@@ -64,7 +64,9 @@ public final class VectorOps implements LayerOps {
      */
     private static FloatVector fastExp(FloatVector x) {
         x = x.max(-87.3f).min(88.3f);
-        FloatVector n = x.fma(LOG2E, ROUNDER).sub(ROUNDER);
+        // t = n + 1.5 * 2^23 holds n in its low mantissa bits: its bits are 0x4B400000 + n.
+        FloatVector t = x.fma(LOG2E, ROUNDER);
+        FloatVector n = t.sub(ROUNDER);
         FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
         r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
         FloatVector p = r.fma(1f / 720, 1f / 120);
@@ -73,7 +75,7 @@ public final class VectorOps implements LayerOps {
         p = p.fma(r, FloatVector.broadcast(F, 0.5f));
         p = p.fma(r, FloatVector.broadcast(F, 1f));
         p = p.fma(r, FloatVector.broadcast(F, 1f));
-        IntVector twoToN = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        IntVector twoToN = ((IntVector) t.reinterpretAsInts()).sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23);
         return p.mul(twoToN.reinterpretAsFloats());
     }
 

@@ -12,36 +12,33 @@ final class JobSchemas {
     private JobSchemas() {
     }
 
+    /** The per-row generation parameters, in input and output alike. */
+    private static StructType withRowParameters(StructType t) {
+        return t.add("max_new_tokens", IntegerType)
+                .add("temperature", FloatType)
+                .add("top_p", FloatType)
+                .add("top_k", IntegerType)
+                .add("min_p", FloatType)
+                .add("seed", LongType)
+                .add("stop", createArrayType(StringType));
+    }
+
     /** Prompts after reading, before defaults. */
-    static final StructType PROMPTS = new StructType()
+    static final StructType PROMPTS = withRowParameters(new StructType()
             .add("id", StringType, false)
-            .add("prompt", StringType)
-            .add("max_new_tokens", IntegerType)
-            .add("temperature", FloatType)
-            .add("top_p", FloatType)
-            .add("top_k", IntegerType)
-            .add("min_p", FloatType)
-            .add("seed", LongType)
-            .add("stop", createArrayType(StringType))
+            .add("prompt", StringType))
             .add("source", StringType)
             .add("input_error", StringType);
 
     /** DIR/generations: one row per prompt. */
-    static final StructType GENERATIONS = new StructType()
+    static final StructType GENERATIONS = withRowParameters(new StructType()
             .add("id", StringType, false)
             .add("prompt", StringType)
             .add("completion", StringType)
             .add("prompt_tokens", IntegerType)
             .add("completion_tokens", IntegerType)
             .add("token_ids", createArrayType(IntegerType, false))
-            .add("finish_reason", StringType)
-            .add("max_new_tokens", IntegerType)
-            .add("temperature", FloatType)
-            .add("top_p", FloatType)
-            .add("top_k", IntegerType)
-            .add("min_p", FloatType)
-            .add("seed", LongType)
-            .add("stop", createArrayType(StringType))
+            .add("finish_reason", StringType))
             .add("source", StringType)
             .add("model", StringType)
             .add("model_sha256", StringType)

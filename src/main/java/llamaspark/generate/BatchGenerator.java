@@ -25,40 +25,51 @@ import llamaspark.tokenizer.Tokenizer;
  * independently and each row has its own random generator seeded from its own seed.
  */
 public final class BatchGenerator implements AutoCloseable {
+    private final Workers workers;
     private final Llama llama;
     private final Tokenizer tokenizer;
     private final EndTokens ends;
     private final StageProfile profile;
-    private final Sampler[] samplers;
-    private final StageProfile[] workerProfiles;
+    private final Sampler[] samplers;             // one per thread [threads]
+    private final StageProfile[] workerProfiles;  // one per thread, 0 = profile [threads]
     private final SamplingJob sampling = new SamplingJob();
-    private final int[] nextToken;
-    private final Sequence[] slots;
-    private final StepBatch batch;
-    private final float[] logits;
-    private final int[] outputSlot;
+    private final Sequence[] slots;               // the rows in flight [B]
+    private final StepBatch batch;                // this step's rows [N <= stepTokens]
+    private final float[] logits;                 // this step's logits, then probabilities [M <= B, VS]
+    private final int[] outputSlot;               // slot of each logits row [M]
+    private final int[] nextToken;                // token sampled for each logits row [M]
     private final int vocabSize;
     private final int seqLen;
     private long generatedTokens;
     private long promptTokens;
 
-    public BatchGenerator(Llama llama, Tokenizer tokenizer, EndTokens ends, StageProfile profile) {
-        LlamaConfig c = llama.config();
-        if (tokenizer.vocabSize() != c.vocabSize()) {
+    /**
+     * A generator on {@code weights}: one team of {@code options.threads()} threads, which the
+     * forward pass splits its work over and the samplers their rows, a fresh model instance of
+     * the chosen backend for B slots, and one sampler per thread that goes with that backend.
+     */
+    public static BatchGenerator create(LlamaWeights weights, Tokenizer tokenizer, GeneratorOptions options,
+                                        StageProfile profile) {
+        if (tokenizer.vocabSize() != weights.config.vocabSize()) {
             throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize()
-                    + " tokens, model " + c.vocabSize());
+                    + " tokens, model " + weights.config.vocabSize());
         }
-        this.llama = llama;
+        return new BatchGenerator(weights, tokenizer, options, profile);
+    }
+
+    private BatchGenerator(LlamaWeights weights, Tokenizer tokenizer, GeneratorOptions options, StageProfile profile) {
+        LlamaConfig c = weights.config;
+        this.workers = new Workers(options.threads());
+        this.llama = new Llama(weights, options.backend(), options.batchSize(), options.stepTokens(), workers);
         this.tokenizer = tokenizer;
-        this.ends = ends;
+        this.ends = options.ends();
         this.profile = profile;
         this.vocabSize = c.vocabSize();
         this.seqLen = c.seqLen();
-        int threads = llama.workers().size();
-        this.samplers = new Sampler[threads];
-        this.workerProfiles = new StageProfile[threads];
-        for (int i = 0; i < threads; i++) {
-            samplers[i] = new Sampler(vocabSize, llama.ops(i), llama.kernel().runcOrder());
+        this.samplers = new Sampler[workers.size()];
+        this.workerProfiles = new StageProfile[workers.size()];
+        for (int i = 0; i < samplers.length; i++) {
+            samplers[i] = Sampler.forBackend(vocabSize, options.backend());
             workerProfiles[i] = i == 0 ? profile : profile.enabled() ? new StageProfile() : StageProfile.disabled();
         }
         this.nextToken = new int[llama.slots()];
@@ -69,13 +80,6 @@ public final class BatchGenerator implements AutoCloseable {
         this.batch = new StepBatch(llama.maxTokens(), slots.length);
         this.logits = new float[slots.length * vocabSize];
         this.outputSlot = new int[slots.length];
-    }
-
-    /** A generator on {@code weights} with a fresh kernel of the chosen backend. */
-    public static BatchGenerator create(LlamaWeights weights, Tokenizer tokenizer, GeneratorOptions options,
-                                        StageProfile profile) {
-        Llama llama = new Llama(weights, options.backend(), options.batchSize(), options.stepTokens(), options.threads());
-        return new BatchGenerator(llama, tokenizer, options.ends(), profile);
     }
 
     /** Runs every request to completion, handing each result to {@code sink} as soon as it is done. */
@@ -143,7 +147,7 @@ public final class BatchGenerator implements AutoCloseable {
         if (r.maxNewTokens() < 0) {
             throw new BadInputException(source, "max_new_tokens=" + r.maxNewTokens() + " must be >= 0");
         }
-        int[] prompt = r.promptTokens() != null ? r.promptTokens().clone() : tokenizer.encode(r.prompt(), true, false);
+        int[] prompt = r.promptTokens() != null ? r.promptTokens().clone() : encode(source, r.prompt());
         for (int id : prompt) {
             if (id < 0 || id >= vocabSize) {
                 throw new BadInputException(source, "prompt token id " + id + " is outside the vocabulary [0, " + vocabSize + ")");
@@ -157,6 +161,20 @@ public final class BatchGenerator implements AutoCloseable {
                     + " tokens, longer than the model's seq_len " + seqLen);
         }
         return prompt;
+    }
+
+    /**
+     * The row's prompt as tokens. Whatever the tokenizer rejects in a row's text is that row's
+     * error, whatever exception type the tokenizer uses for it.
+     */
+    private int[] encode(String source, String prompt) {
+        try {
+            return tokenizer.encode(prompt, true, false);
+        } catch (BadInputException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new BadInputException(source, "cannot tokenize the prompt: " + e.getMessage(), e);
+        }
     }
 
     private void step(Consumer<GenerationResult> sink) {
@@ -189,7 +207,7 @@ public final class BatchGenerator implements AutoCloseable {
 
         long tSampling = profile.start();
         sampling.outputs = outputs;
-        llama.workers().run(sampling);
+        workers.run(sampling);
         for (int w = 1; w < workerProfiles.length; w++) {
             profile.merge(workerProfiles[w]);
             workerProfiles[w].reset();
@@ -235,9 +253,9 @@ public final class BatchGenerator implements AutoCloseable {
         }
     }
 
-    /** Stops the engine's helper threads. */
+    /** Stops the helper threads of the forward pass and the samplers. */
     @Override
     public void close() {
-        llama.close();
+        workers.close();
     }
 }

@@ -11,12 +11,12 @@ public final class KvCache {
     /** Positions per key block: one 8-lane vector. */
     public static final int BLOCK = 8;
 
-    private final int kvDim;
-    private final int headDim;
-    private final int seqLen;
-    private final int blocks;
-    private final float[][] keys;
-    private final float[][] values;
+    private final int kvDim;        // KVD = KVHN * HD
+    private final int headDim;      // HD
+    private final int seqLen;       // L
+    private final int blocks;       // key blocks per slot, ceil(L / 8)
+    private final float[][] keys;   // [layer][slot][block][KVHN][HD][8]
+    private final float[][] values; // [layer][slot][block * 8 = position][KVHN][HD]
 
     public KvCache(LlamaConfig c, int slots) {
         this.kvDim = c.kvDim();

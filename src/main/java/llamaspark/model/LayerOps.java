@@ -2,7 +2,7 @@ package llamaspark.model;
 
 /**
  * The work of a layer besides the matrix products, where most of the exponentials are: causal
- * attention of one token, the SwiGLU activation, and softmax (also the sampler's). Two kinds:
+ * attention of one token, the SwiGLU activation, and softmax. Two kinds:
  * scalar in run.c's order, and SIMD ({@code llamaspark.model.kernel.VectorOps}). One instance per
  * thread: they keep scratch buffers.
  */
@@ -19,13 +19,4 @@ public interface LayerOps {
      * cached positions 0..pos; writes the D outputs of all heads to out[outOff...].
      */
     void attend(KvCache cache, int layer, int slot, int pos, float[] q, int qOff, float[] out, int outOff);
-
-    /**
-     * Writes to out[outOff...] the indices i < n, in increasing order, whose x[off + i] lies in
-     * [lo, hi); returns how many. The sampler uses it to fetch one probability bucket.
-     */
-    int indicesInRange(float[] x, int off, int n, float lo, float hi, int[] out, int outOff);
-
-    /** The largest of x[off, off + n). */
-    float max(float[] x, int off, int n);
 }

@@ -10,42 +10,49 @@ import llamaspark.profile.StageProfile;
  * The batched forward pass. One instance serves up to {@code slots} sequences, each with its
  * own KV cache and position; a step runs every row of a {@link StepBatch} (prefill runs and
  * single decode tokens alike) through the layers together, so each weight matrix is read once
- * per step for the whole batch. Weights are shared and read-only; activations, cache and threads
- * belong to this instance, which one thread drives. With several threads, matrix products split
- * their outputs and attention splits its rows; every value is computed by the same code whatever
- * the split, so results do not depend on the thread count.
+ * per step for the whole batch. Weights are shared and read-only; activations and cache belong to
+ * this instance, which one thread drives. With several threads, matrix products split their
+ * outputs and attention and SwiGLU split their rows; every value is computed by the same code
+ * whatever the split, so results do not depend on the thread count.
  *
- * <p>Dimensions as in the study: N rows this step, D model, HN/KVHN heads, HD head, FD
- * feed-forward, VS vocabulary, L sequence.
+ * <p>Dimensions as in the study: N rows this step, D model, HN/KVHN heads, HD head, KVD = KVHN *
+ * HD, FD feed-forward, VS vocabulary, L sequence, M rows that get logits.
  */
 public final class Llama implements AutoCloseable {
     private final LlamaConfig config;
     private final LlamaWeights weights;
     private final Workers workers;
+    private final boolean ownsWorkers;
     private final MatmulKernel kernel;
-    private final LayerOps[] ops;
+    private final LayerOps[] ops;       // one per worker: they keep scratch buffers
     private final RopeTable rope;
     private final KvCache cache;
     private final int maxTokens;
     private final int slots;
-    private final RowJob attention = new RowJob(true);
-    private final RowJob swiglu = new RowJob(false);
+    private final AttentionJob attentionJob = new AttentionJob();
+    private final SwigluJob swigluJob = new SwigluJob();
 
-    // Activations, [maxTokens, width] row-major, reused every step.
+    // Activations, row-major, sized for maxTokens rows and reused every step.
     private final float[] x;      // residual stream [N, D]
     private final float[] xb;     // normalised input of a sub-block [N, D]
-    private final float[] qkv;    // [N, D + 2*KVD]
-    private final float[] heads;  // attention output before wo [N, D]
-    private final float[] proj;   // output of wo / w2 [N, D]
-    private final float[] h13;    // gate and up projections [N, 2*FD]
+    private final float[] qkv;    // q, k, v of each row [N, D + 2*KVD]
+    private final float[] heads;  // attention output of all heads, before wo [N, D]
+    private final float[] proj;   // output of wo / w2, before the residual add [N, D]
+    private final float[] h13;    // gate (w1) and up (w3) projections [N, 2*FD]
     private final float[] h;      // SwiGLU output [N, FD]
-    private final float[] last;   // final-normed rows that get logits [slots, D]
+    private final float[] last;   // final-normed rows that get logits [M <= slots, D]
 
+    /** A single-threaded instance. */
     public Llama(LlamaWeights weights, Backend backend, int slots, int maxTokens) {
-        this(weights, backend, slots, maxTokens, 1);
+        this(weights, backend, slots, maxTokens, new Workers(1), true);
     }
 
-    public Llama(LlamaWeights weights, Backend backend, int slots, int maxTokens, int threads) {
+    /** An instance whose steps use {@code workers}, which the caller owns (and closes). */
+    public Llama(LlamaWeights weights, Backend backend, int slots, int maxTokens, Workers workers) {
+        this(weights, backend, slots, maxTokens, workers, false);
+    }
+
+    private Llama(LlamaWeights weights, Backend backend, int slots, int maxTokens, Workers workers, boolean owns) {
         if (!weights.layout().equals(backend.layout())) {
             throw new IllegalArgumentException("weights are in " + weights.layout() + " but backend "
                     + backend.cliName() + " needs " + backend.layout());
@@ -54,10 +61,11 @@ public final class Llama implements AutoCloseable {
         this.weights = weights;
         this.slots = slots;
         this.maxTokens = maxTokens;
-        this.workers = new Workers(threads);
+        this.workers = workers;
+        this.ownsWorkers = owns;
         this.kernel = backend.newKernel(workers);
-        this.ops = new LayerOps[threads];
-        for (int i = 0; i < threads; i++) {
+        this.ops = new LayerOps[workers.size()];
+        for (int i = 0; i < ops.length; i++) {
             ops[i] = backend.newOps(config);
         }
         int D = config.dim(), KVD = config.kvDim(), FD = config.hiddenDim();
@@ -85,102 +93,27 @@ public final class Llama implements AutoCloseable {
         return maxTokens;
     }
 
-    public MatmulKernel kernel() {
-        return kernel;
-    }
-
-    /** This instance's threads, for work beside the forward pass (sampling). */
-    public Workers workers() {
-        return workers;
-    }
-
-    /** The layer operations of worker {@code i}. */
-    public LayerOps ops(int i) {
-        return ops[i];
-    }
-
-    /** Runs one step; the logits of output j land in {@code logits[j * VS, (j + 1) * VS)}. */
+    /**
+     * Runs one step, as run.c's forward: embed, then per layer an attention and a feed-forward
+     * block with residual adds, then the final norm and the classifier for the M rows that want
+     * logits. The logits of output j land in {@code logits[j * VS, (j + 1) * VS)}.
+     */
     public void forward(StepBatch batch, float[] logits, StageProfile prof) {
         long tTotal = prof.start();
-        final int N = batch.size(), D = config.dim(), KVD = config.kvDim();
-        final int QKV = D + 2 * KVD;
+        int N = batch.size(), M = batch.outputs();
 
         long t = prof.start();
-        for (int i = 0; i < N; i++) {
-            weights.tokenEmbedding.copyRow(batch.token(i), x, i * D);
-        }
-        prof.stop(LLAMA_EMBEDDING, t);
-
-        long tLayers = prof.start();
+        embed(batch, N);
+        t = prof.lap(LLAMA_EMBEDDING, t);
         for (int l = 0; l < config.layers(); l++) {
             long tBlock = prof.start();
-            long tAttention = prof.start();
-
-            t = prof.start();
-            for (int i = 0; i < N; i++) {
-                LlamaMath.rmsnorm(xb, i * D, x, i * D, weights.rmsAttention[l], D);
-            }
-            prof.stop(ATTENTION_NORM, t);
-
-            t = prof.start();
-            kernel.matmul(qkv, xb, N, weights.wqkv[l]);
-            prof.stop(ATTENTION_QKV, t);
-
-            t = prof.start();
-            for (int i = 0; i < N; i++) {
-                rope.rotate(qkv, i * QKV, D, batch.pos(i));
-                rope.rotate(qkv, i * QKV + D, KVD, batch.pos(i));
-            }
-            prof.stop(ATTENTION_ROPE, t);
-
-            t = prof.start();
-            for (int i = 0; i < N; i++) {
-                cache.store(l, batch.slot(i), batch.pos(i), qkv, i * QKV + D, i * QKV + D + KVD);
-            }
-            prof.stop(ATTENTION_CACHE, t);
-
-            t = prof.start();
-            rows(attention, batch, l);
-            prof.stop(ATTENTION_SCORES, t);
-
-            t = prof.start();
-            kernel.matmul(proj, heads, N, weights.wo[l]);
-            LlamaMath.accumulate(x, 0, proj, 0, N * D);
-            prof.stop(ATTENTION_OUTPUT, t);
-            prof.stop(BLOCK_ATTENTION, tAttention);
-
-            long tFeedForward = prof.start();
-            t = prof.start();
-            for (int i = 0; i < N; i++) {
-                LlamaMath.rmsnorm(xb, i * D, x, i * D, weights.rmsFeedForward[l], D);
-            }
-            prof.stop(FEEDFORWARD_NORM, t);
-
-            t = prof.start();
-            kernel.matmul(h13, xb, N, weights.w13[l]);
-            prof.stop(FEEDFORWARD_W1W3, t);
-
-            t = prof.start();
-            rows(swiglu, batch, l);
-            prof.stop(FEEDFORWARD_SWIGLU, t);
-
-            t = prof.start();
-            kernel.matmul(proj, h, N, weights.w2[l]);
-            LlamaMath.accumulate(x, 0, proj, 0, N * D);
-            prof.stop(FEEDFORWARD_W2, t);
-            prof.stop(BLOCK_FEEDFORWARD, tFeedForward);
+            attention(batch, l, prof);
+            feedForward(batch, l, prof);
             prof.stop(BLOCK_TOTAL, tBlock);
         }
-        prof.stop(LLAMA_LAYERS, tLayers);
-
-        int M = batch.outputs();
-        t = prof.start();
-        for (int j = 0; j < M; j++) {
-            LlamaMath.rmsnorm(last, j * D, x, batch.logitRow(j) * D, weights.rmsFinal, D);
-        }
-        prof.stop(LLAMA_NORM, t);
-
-        t = prof.start();
+        t = prof.lap(LLAMA_LAYERS, t);
+        finalNorm(batch, M);
+        t = prof.lap(LLAMA_NORM, t);
         if (M > 0) {
             kernel.matmul(logits, last, M, weights.classifier);
         }
@@ -188,39 +121,126 @@ public final class Llama implements AutoCloseable {
         prof.stop(LLAMA_TOTAL, tTotal);
     }
 
-    private void rows(RowJob job, StepBatch batch, int layer) {
-        job.batch = batch;
-        job.layer = layer;
-        workers.run(job);
-        job.batch = null;
+    /** x += wo · attention(rope(wqkv · rmsnorm(x))), the keys and values kept in the cache. */
+    private void attention(StepBatch batch, int l, StageProfile prof) {
+        int N = batch.size();
+        long tBlock = prof.start(), t = tBlock;
+        rmsnorm(xb, x, weights.rmsAttention[l], N);
+        t = prof.lap(ATTENTION_NORM, t);
+        kernel.matmul(qkv, xb, N, weights.wqkv[l]);
+        t = prof.lap(ATTENTION_QKV, t);
+        rope(batch);
+        t = prof.lap(ATTENTION_ROPE, t);
+        storeKeysAndValues(batch, l);
+        t = prof.lap(ATTENTION_CACHE, t);
+        attentionJob.run(batch, l);
+        t = prof.lap(ATTENTION_SCORES, t);
+        kernel.matmul(proj, heads, N, weights.wo[l]);
+        LlamaMath.accumulate(x, 0, proj, 0, N * config.dim());
+        prof.stop(ATTENTION_OUTPUT, t);
+        prof.stop(BLOCK_ATTENTION, tBlock);
     }
 
-    /** Attention or SwiGLU of a contiguous share of the step's rows, with that worker's ops. */
-    private final class RowJob implements Workers.Job {
-        private final boolean attention;
-        StepBatch batch;
-        int layer;
+    /** x += w2 · (silu(w1 · rmsnorm(x)) * (w3 · rmsnorm(x))). */
+    private void feedForward(StepBatch batch, int l, StageProfile prof) {
+        int N = batch.size();
+        long tBlock = prof.start(), t = tBlock;
+        rmsnorm(xb, x, weights.rmsFeedForward[l], N);
+        t = prof.lap(FEEDFORWARD_NORM, t);
+        kernel.matmul(h13, xb, N, weights.w13[l]);
+        t = prof.lap(FEEDFORWARD_W1W3, t);
+        swigluJob.run(N);
+        t = prof.lap(FEEDFORWARD_SWIGLU, t);
+        kernel.matmul(proj, h, N, weights.w2[l]);
+        LlamaMath.accumulate(x, 0, proj, 0, N * config.dim());
+        prof.stop(FEEDFORWARD_W2, t);
+        prof.stop(BLOCK_FEEDFORWARD, tBlock);
+    }
 
-        RowJob(boolean attention) {
-            this.attention = attention;
+    private void embed(StepBatch batch, int N) {
+        int D = config.dim();
+        for (int i = 0; i < N; i++) {
+            weights.tokenEmbedding.copyRow(batch.token(i), x, i * D);
+        }
+    }
+
+    /** out[i] = rmsnorm(in[i]) * weight for the first N rows. */
+    private void rmsnorm(float[] out, float[] in, float[] weight, int N) {
+        int D = config.dim();
+        for (int i = 0; i < N; i++) {
+            LlamaMath.rmsnorm(out, i * D, in, i * D, weight, D);
+        }
+    }
+
+    /** Rotates each row's query and key by its position. */
+    private void rope(StepBatch batch) {
+        int D = config.dim(), KVD = config.kvDim(), QKV = D + 2 * KVD;
+        for (int i = 0; i < batch.size(); i++) {
+            rope.rotate(qkv, i * QKV, D, batch.pos(i));
+            rope.rotate(qkv, i * QKV + D, KVD, batch.pos(i));
+        }
+    }
+
+    private void storeKeysAndValues(StepBatch batch, int l) {
+        int D = config.dim(), KVD = config.kvDim(), QKV = D + 2 * KVD;
+        for (int i = 0; i < batch.size(); i++) {
+            cache.store(l, batch.slot(i), batch.pos(i), qkv, i * QKV + D, i * QKV + D + KVD);
+        }
+    }
+
+    /** last[j] = rmsnorm(x[logitRow(j)]) for the M rows that get logits. */
+    private void finalNorm(StepBatch batch, int M) {
+        int D = config.dim();
+        for (int j = 0; j < M; j++) {
+            LlamaMath.rmsnorm(last, j * D, x, batch.logitRow(j) * D, weights.rmsFinal, D);
+        }
+    }
+
+    /** heads[i] = attention of row i's query over its slot's cache; rows split between the workers. */
+    private final class AttentionJob implements Workers.Job {
+        private StepBatch batch;
+        private int layer;
+
+        void run(StepBatch b, int l) {
+            batch = b;
+            layer = l;
+            workers.run(this);
+            batch = null;
         }
 
         @Override
         public void run(int worker, int workers) {
-            int N = batch.size(), D = config.dim(), QKV = D + 2 * config.kvDim(), FD = config.hiddenDim();
+            int N = batch.size(), D = config.dim(), QKV = D + 2 * config.kvDim();
             LayerOps op = ops[worker];
             for (int i = Workers.from(N, worker, workers), end = Workers.from(N, worker + 1, workers); i < end; i++) {
-                if (attention) {
-                    op.attend(cache, layer, batch.slot(i), batch.pos(i), qkv, i * QKV, heads, i * D);
-                } else {
-                    op.swiglu(h, i * FD, h13, i * 2 * FD, i * 2 * FD + FD, FD);
-                }
+                op.attend(cache, layer, batch.slot(i), batch.pos(i), qkv, i * QKV, heads, i * D);
+            }
+        }
+    }
+
+    /** h[i] = silu(h13[i, :FD]) * h13[i, FD:]; rows split between the workers. */
+    private final class SwigluJob implements Workers.Job {
+        private int rows;
+
+        void run(int N) {
+            rows = N;
+            workers.run(this);
+        }
+
+        @Override
+        public void run(int worker, int workers) {
+            int FD = config.hiddenDim();
+            LayerOps op = ops[worker];
+            for (int i = Workers.from(rows, worker, workers), end = Workers.from(rows, worker + 1, workers); i < end; i++) {
+                op.swiglu(h, i * FD, h13, i * 2 * FD, i * 2 * FD + FD, FD);
             }
         }
     }
 
     @Override
     public void close() {
-        workers.close();
+        if (ownsWorkers) {
+            workers.close();
+        }
     }
 }

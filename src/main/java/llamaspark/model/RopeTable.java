@@ -6,8 +6,8 @@ package llamaspark.model;
  */
 public final class RopeTable {
     private final int headDim;
-    private final float[] cos;
-    private final float[] sin;
+    private final float[] cos;   // [L][HD/2]
+    private final float[] sin;   // [L][HD/2]
 
     public RopeTable(int headDim, int seqLen) {
         this.headDim = headDim;

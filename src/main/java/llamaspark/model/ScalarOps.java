@@ -11,7 +11,7 @@ public final class ScalarOps implements LayerOps {
     private final int headDim;
     private final int kvGroup;
     private final float sqrtHeadDim;
-    private final float[] scores;
+    private final float[] scores; // attention scores of one head [L padded to 8]
 
     public ScalarOps(LlamaConfig c) {
         heads = c.heads();
@@ -29,27 +29,6 @@ public final class ScalarOps implements LayerOps {
     @Override
     public void swiglu(float[] out, int outOff, float[] h, int gateOff, int upOff, int n) {
         LlamaMath.swiglu(out, outOff, h, gateOff, upOff, n);
-    }
-
-    @Override
-    public float max(float[] x, int off, int n) {
-        float m = x[off];
-        for (int i = 1; i < n; i++) {
-            m = Math.max(m, x[off + i]);
-        }
-        return m;
-    }
-
-    @Override
-    public int indicesInRange(float[] x, int off, int n, float lo, float hi, int[] out, int outOff) {
-        int c = outOff;
-        for (int i = 0; i < n; i++) {
-            float v = x[off + i];
-            if (v >= lo && v < hi) {
-                out[c++] = i;
-            }
-        }
-        return c - outOff;
     }
 
     @Override

@@ -7,12 +7,12 @@ package llamaspark.model;
  * produced only for the rows asked for with {@link #wantLogits}. Reused from step to step.
  */
 public final class StepBatch {
-    private final int[] token;
-    private final int[] slot;
-    private final int[] pos;
-    private final int[] logitRows;
-    private int size;
-    private int outputs;
+    private final int[] token;      // token id of each row [N]
+    private final int[] slot;       // batch slot (sequence) of each row [N]
+    private final int[] pos;        // position of each row in its sequence [N]
+    private final int[] logitRows;  // rows whose logits are wanted, in output order [M]
+    private int size;               // N, at most maxTokens
+    private int outputs;            // M, at most maxOutputs
 
     public StepBatch(int maxTokens, int maxOutputs) {
         token = new int[maxTokens];

@@ -1,7 +1,6 @@
 package llamaspark.sampling;
 
 import java.util.Arrays;
-import llamaspark.model.LayerOps;
 
 /**
  * The tokens whose probability passes a cutoff, grouped for ranking in run.c's order (most
@@ -68,7 +67,7 @@ final class RankedCandidates {
     }
 
     /** After {@link #histogram}: fetches bucket b's tokens (with {@code ops}) and sorts them. */
-    void loadBucket(int b, LayerOps ops) {
+    void loadBucket(int b, Probabilities ops) {
         int top = buckets - 1;
         long loBits = low + ((long) (top - b) << shift);
         float lo = Float.intBitsToFloat((int) loBits);

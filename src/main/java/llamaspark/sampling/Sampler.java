@@ -1,7 +1,7 @@
 package llamaspark.sampling;
 
-import llamaspark.model.LayerOps;
-import llamaspark.model.LlamaMath;
+import llamaspark.model.kernel.Backend;
+import llamaspark.model.kernel.VectorSoftmax;
 import llamaspark.profile.Stage;
 import llamaspark.profile.StageProfile;
 
@@ -15,27 +15,40 @@ import llamaspark.profile.StageProfile;
 public final class Sampler {
     private final int vocabSize;
     private final RankedCandidates candidates;
-    /** Running probability sums over the ranked candidates, for the final pick. */
+    /** Running probability sums over the ranked candidates, for the final pick [VS]. */
     private final float[] cdf;
-    private final LayerOps ops;
-    private final boolean runcOrder;
+    private final Probabilities ops;
+    /** Sums the nucleus bucket by bucket rather than token by token in rank order. */
+    private final boolean byBuckets;
 
-    /** A sampler with run.c's scalar softmax. */
+    /** run.c's sampler: scalar softmax, nucleus summed token by token in rank order. */
     public Sampler(int vocabSize) {
-        this(vocabSize, null, true);
+        this(vocabSize, Probabilities.scalar(), false);
     }
 
     /**
-     * A sampler whose softmax is {@code ops}' (null: run.c's scalar one). With {@code runcOrder},
-     * the nucleus is summed token by token in rank order as run.c does; without, bucket by bucket
-     * (the same tokens in exact arithmetic, different float rounding, a fraction of the work).
+     * The sampler that goes with a backend's logits: EJML's is run.c's scalar one; vector's has a
+     * SIMD softmax of the same bits; vector-fma's has the fused softmax and sums the nucleus
+     * bucket by bucket (the same tokens in exact arithmetic, different float rounding, a
+     * fraction of the work).
      */
-    public Sampler(int vocabSize, LayerOps ops, boolean runcOrder) {
+    public static Sampler forBackend(int vocabSize, Backend backend) {
+        switch (backend) {
+            case EJML:
+                return new Sampler(vocabSize);
+            case VECTOR:
+                return new Sampler(vocabSize, Probabilities.vector(VectorSoftmax.runCOrder()), false);
+            default:
+                return new Sampler(vocabSize, Probabilities.vector(VectorSoftmax.fused()), true);
+        }
+    }
+
+    private Sampler(int vocabSize, Probabilities ops, boolean byBuckets) {
         this.vocabSize = vocabSize;
         this.candidates = new RankedCandidates(vocabSize);
         this.cdf = new float[vocabSize];
         this.ops = ops;
-        this.runcOrder = runcOrder;
+        this.byBuckets = byBuckets;
     }
 
     /** Samples from {@code logits[off, off + VS)}, which it overwrites with probabilities. */
@@ -50,11 +63,7 @@ public final class Sampler {
         for (int i = 0; i < vocabSize; i++) {
             logits[off + i] /= p.temperature();
         }
-        if (ops != null) {
-            ops.softmax(logits, off, vocabSize);
-        } else {
-            LlamaMath.softmax(logits, off, vocabSize);
-        }
+        ops.softmax(logits, off, vocabSize);
         float coin = rng.nextFloat();
         int n = p.nucleus() || p.topK() > 0 || p.minP() > 0f ? rankCandidates(logits, off, p) : 0;
         prof.stop(Stage.TOP_P_LOGITS, t);
@@ -93,18 +102,22 @@ public final class Sampler {
     /** Collects the candidates that pass the cutoffs; returns how many may be picked (top-k). */
     private int rankCandidates(float[] probs, int off, SamplingParams p) {
         float cutoff = p.nucleus() ? (1.0f - p.topP()) / (vocabSize - 1) : 0.0f;
-        float max = ops != null ? ops.max(probs, off, vocabSize) : probs[off + argmax(probs, off, vocabSize)];
+        float max = ops.max(probs, off, vocabSize);
         if (p.minP() > 0f) {
             cutoff = Math.max(cutoff, p.minP() * max);
         }
-        boolean inRankOrder = runcOrder || p.topK() > 0 || ops == null;
-        int n = inRankOrder ? candidates.collect(probs, off, vocabSize, cutoff, max)
+        int n = inRankOrder(p) ? candidates.collect(probs, off, vocabSize, cutoff, max)
                 : candidates.histogram(probs, off, vocabSize, cutoff, max);
         return p.topK() > 0 ? Math.min(n, p.topK()) : n;
     }
 
     private int sampleCandidates(float[] probs, int off, int n, SamplingParams p, float coin) {
-        return runcOrder || p.topK() > 0 || ops == null ? sampleInRankOrder(n, p, coin) : sampleByBuckets(p, coin);
+        return inRankOrder(p) ? sampleInRankOrder(n, p, coin) : sampleByBuckets(p, coin);
+    }
+
+    /** Top-k needs the exact ranks of the first k candidates, so it always walks in rank order. */
+    private boolean inRankOrder(SamplingParams p) {
+        return !byBuckets || p.topK() > 0;
     }
 
     /**

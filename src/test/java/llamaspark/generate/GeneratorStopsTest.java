@@ -140,6 +140,36 @@ class GeneratorStopsTest {
         }
     }
 
+    /**
+     * A text the tokenizer cannot encode (here: a vocabulary without run.c's " " dummy-prefix
+     * piece, where encode throws IllegalStateException) used to escape the row-error catch and
+     * fail the whole task; now it is that row's error and the other rows go on.
+     */
+    @Test
+    void aPromptTheTokenizerRejectsIsThatRowsError() {
+        int V = weights.config.vocabSize();
+        String[] pieces = new String[V];
+        float[] scores = new float[V];
+        pieces[0] = "<unk>";
+        pieces[1] = "<s>";
+        pieces[2] = "</s>";
+        for (int i = 3; i < V; i++) {
+            pieces[i] = i < 259 ? String.format("<0x%02X>", i - 3) : "piece" + i;
+        }
+        Tokenizer noSpace = Tokenizer.fromPieces(pieces, scores);
+        Map<String, GenerationResult> out = new HashMap<>();
+        try (BatchGenerator g = BatchGenerator.create(weights, noSpace, GeneratorOptions.of(Backend.VECTOR, 2), StageProfile.disabled())) {
+            g.run(List.of(request("bad", "hello", SamplingParams.greedy(), 3),
+                    request("ok", "", SamplingParams.greedy(), 3)).iterator(), r -> out.put(r.id(), r));
+        }
+        assertEquals(2, out.size());
+        assertFalse(out.get("bad").ok());
+        assertTrue(out.get("bad").error().startsWith("row bad: cannot tokenize the prompt: "), out.get("bad").error());
+        assertNull(out.get("bad").completion());
+        assertTrue(out.get("ok").ok());
+        assertEquals(3, out.get("ok").completionTokens().length);
+    }
+
     @Test
     void zeroNewTokensIsAnEmptyCompletion() {
         GenerationResult r = run(true, StageProfile.disabled(), request("z", "I dream of", SamplingParams.greedy(), 0)).get("z");

@@ -215,8 +215,7 @@ class SamplerTest {
     @Test
     void bucketSumsPickWhatRunCPicksUpToRounding() {
         int V = 4000;
-        llamaspark.model.LlamaConfig c = new llamaspark.model.LlamaConfig(64, 64, 1, 4, 4, V, 16, true);
-        Sampler fast = new Sampler(V, new llamaspark.model.kernel.VectorOps(c, true), false);
+        Sampler fast = Sampler.forBackend(V, llamaspark.model.kernel.Backend.VECTOR_FMA);
         Random r = new Random(11);
         int same = 0, total = 0;
         for (int trial = 0; trial < 200; trial++) {

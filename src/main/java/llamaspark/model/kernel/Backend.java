@@ -51,7 +51,7 @@ public enum Backend {
     /** The attention and activation work for one thread: scalar for EJML, SIMD for the vector kernels. */
     public LayerOps newOps(LlamaConfig config) {
         try {
-            return this == EJML ? new ScalarOps(config) : new VectorOps(config, this == VECTOR_FMA);
+            return this == EJML ? new ScalarOps(config) : VectorOps.create(config, this == VECTOR_FMA);
         } catch (NoClassDefFoundError e) {
             throw vectorApiMissing(e);
         }

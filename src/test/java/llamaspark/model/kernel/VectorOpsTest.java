@@ -67,7 +67,7 @@ class VectorOpsTest {
     @Test
     void runCOrderIsScalarBitForBit() {
         for (long seed = 1; seed <= 5; seed++) {
-            float[] scalar = compute(new ScalarOps(C), seed), vector = compute(new VectorOps(C, false), seed);
+            float[] scalar = compute(new ScalarOps(C), seed), vector = compute(VectorOps.create(C, false), seed);
             for (int i = 0; i < scalar.length; i++) {
                 assertEquals(Float.floatToRawIntBits(scalar[i]), Float.floatToRawIntBits(vector[i]), "seed " + seed + " value " + i);
             }
@@ -76,28 +76,16 @@ class VectorOpsTest {
 
     @Test
     void fusedIsWithinRounding() {
-        float[] scalar = compute(new ScalarOps(C), 9), fused = compute(new VectorOps(C, true), 9);
+        float[] scalar = compute(new ScalarOps(C), 9), fused = compute(VectorOps.create(C, true), 9);
         for (int i = 0; i < scalar.length; i++) {
             assertEquals(scalar[i], fused[i], 2e-5 * Math.max(1, Math.abs(scalar[i])), "value " + i);
         }
         assertTrue(!Arrays.equals(scalar, fused), "fused arithmetic does round differently somewhere");
     }
 
-    @Test
-    void selectAndMaxAgreeWithScalar() {
-        Random r = new Random(3);
-        float[] x = random(r, 1001, 1.0);
-        int[] a = new int[x.length], b = new int[x.length];
-        int na = new ScalarOps(C).indicesInRange(x, 0, x.length, -0.3f, 0.2f, a, 0);
-        int nb = new VectorOps(C, true).indicesInRange(x, 0, x.length, -0.3f, 0.2f, b, 0);
-        assertEquals(na, nb);
-        assertTrue(Arrays.equals(Arrays.copyOf(a, na), Arrays.copyOf(b, nb)));
-        assertEquals(new ScalarOps(C).max(x, 0, x.length), new VectorOps(C, false).max(x, 0, x.length));
-    }
-
     /** Prints a digest of the fused results; run in a JVM without JIT by the test below. */
     public static void main(String[] args) {
-        float[] ops = compute(new VectorOps(C, true), 21);
+        float[] ops = compute(VectorOps.create(C, true), 21);
         Random r = new Random(4);
         WeightMatrix w = WeightMatrix.allocate(40, 33, MatrixLayout.panels(VectorKernel.PANEL));
         w.layout().fill(java.nio.FloatBuffer.wrap(random(r, 40 * 33, 1.0)), w.data(), 0, 40, 33);
@@ -119,7 +107,7 @@ class VectorOpsTest {
         java.io.PrintStream old = System.out;
         try {
             for (int i = 0; i < 300; i++) {
-                compute(new VectorOps(C, true), 21);
+                compute(VectorOps.create(C, true), 21);
             }
             System.setOut(new java.io.PrintStream(buf, true));
             main(new String[0]);

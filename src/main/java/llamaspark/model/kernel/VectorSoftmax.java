@@ -1,0 +1,154 @@
+package llamaspark.model.kernel;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Softmax and shifted exponentials on the Vector API, in one of two orders chosen at
+ * construction (subclasses, as {@link VectorKernel}'s matmul orders, so no loop tests a flag):
+ * run.c's ({@link #runCOrder}: each exponential in double precision rounded to float, which equals
+ * {@code (float) Math.exp} at a tenth of its cost, and one sequential float sum) or fused
+ * ({@link #fused}: a polynomial exponential from multiply-adds, lane-wise sums; the same bits on
+ * every run, interpreted or compiled). Attention and SwiGLU use it through {@link VectorOps}, the
+ * sampler for its softmax. One instance per thread: it keeps a scratch buffer.
+ */
+public abstract class VectorSoftmax {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
+    static final int LANES = 8;
+
+    /** run.c's order: bit for bit {@code LlamaMath.softmax}. */
+    public static VectorSoftmax runCOrder() {
+        return new RunCOrder();
+    }
+
+    /** Fused multiply-adds and a polynomial exponential. */
+    public static VectorSoftmax fused() {
+        return new Fused();
+    }
+
+    private VectorSoftmax() {
+    }
+
+    /**
+     * x[i] = exp(x[i] - shift) for i < n; returns their sum when {@code sum} is set (the fused
+     * order sums always: its sum costs nothing).
+     */
+    abstract float expShifted(float[] x, int off, int n, float shift, boolean sum);
+
+    /** The largest of x[off, off + n). */
+    public final float max(float[] x, int off, int n) {
+        FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            vmax = vmax.max(FloatVector.fromArray(F, x, off + i));
+        }
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        return max;
+    }
+
+    /** In-place softmax of x[off, off + n). */
+    public final void softmax(float[] x, int off, int n) {
+        int bound = F.loopBound(n), i;
+        float max = max(x, off, n);
+        float sum = expShifted(x, off, n, max, true);
+        FloatVector vsum = FloatVector.broadcast(F, sum);
+        for (i = 0; i < bound; i += LANES) {
+            FloatVector.fromArray(F, x, off + i).div(vsum).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] /= sum;
+        }
+    }
+
+    /** Exponentials in double precision rounded to float (C's expf of the float difference), one sequential float sum. */
+    private static final class RunCOrder extends VectorSoftmax {
+        @Override
+        float expShifted(float[] x, int off, int n, float shift, boolean sum) {
+            int i = 0;
+            float total = 0.0f;
+            // Whole 256-bit float vectors only: mixing vector shapes in one JVM defeats the JIT.
+            for (int bound = F.loopBound(n); i < bound; i += LANES) {
+                FloatVector d = FloatVector.fromArray(F, x, off + i).sub(shift);
+                DoubleVector lo = ((DoubleVector) d.convertShape(VectorOperators.F2D, D4, 0)).lanewise(VectorOperators.EXP);
+                DoubleVector hi = ((DoubleVector) d.convertShape(VectorOperators.F2D, D4, 1)).lanewise(VectorOperators.EXP);
+                // Each half lands in its own lanes, zeros elsewhere; adding the zeros is exact.
+                ((FloatVector) lo.convertShape(VectorOperators.D2F, F, 0))
+                        .add((FloatVector) hi.convertShape(VectorOperators.D2F, F, -1)).intoArray(x, off + i);
+                if (sum) {
+                    for (int j = off + i; j < off + i + LANES; j++) {
+                        total += x[j];
+                    }
+                }
+            }
+            for (; i < n; i++) {
+                x[off + i] = (float) Math.exp(x[off + i] - shift);
+                total += x[off + i];
+            }
+            return total;
+        }
+    }
+
+    /** The polynomial exponential, summed lane-wise and then over the lanes in a fixed order. */
+    private static final class Fused extends VectorSoftmax {
+        private final float[] lanes = new float[LANES];
+
+        @Override
+        float expShifted(float[] x, int off, int n, float shift, boolean sum) {
+            int i = 0;
+            float total = 0.0f;
+            FloatVector vsum = FloatVector.zero(F);
+            for (int bound = F.loopBound(n); i < bound; i += LANES) {
+                FloatVector e = fastExp(FloatVector.fromArray(F, x, off + i).sub(shift));
+                e.intoArray(x, off + i);
+                vsum = vsum.add(e);
+            }
+            // A fixed lane order: the API leaves the order of a float reduction open.
+            vsum.intoArray(lanes, 0);
+            for (float lane : lanes) {
+                total += lane;
+            }
+            for (; i < n; i++) {
+                x[off + i] = fastExp(FloatVector.broadcast(F, x[off + i] - shift)).lane(0);
+                total += x[off + i];
+            }
+            return total;
+        }
+    }
+
+    private static final float LOG2E = 1.44269504f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** 1.5 * 2^23: adding and subtracting it rounds a float to the nearest integer. */
+    private static final float ROUNDER = 12582912f;
+
+    /**
+     * e^x (x clamped to [-87.3, 88.3]) to about one ulp, from float multiply-adds and integer
+     * bit work only: e^x = 2^n * e^r with n = round(x / ln 2), |r| <= ln(2)/2, e^r by its degree-6
+     * Taylor polynomial. Unlike the library exponential (SVML when compiled, Math.exp when not),
+     * every step is exact IEEE arithmetic, so interpreted and compiled code give the same bits and
+     * a row's output never depends on how warm the JIT was.
+     */
+    private static FloatVector fastExp(FloatVector x) {
+        x = x.max(-87.3f).min(88.3f);
+        // t = n + 1.5 * 2^23 holds n in its low mantissa bits: its bits are 0x4B400000 + n.
+        FloatVector t = x.fma(LOG2E, ROUNDER);
+        FloatVector n = t.sub(ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = r.fma(1f / 720, 1f / 120);
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(F, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        IntVector twoToN = ((IntVector) t.reinterpretAsInts()).sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(twoToN.reinterpretAsFloats());
+    }
+}

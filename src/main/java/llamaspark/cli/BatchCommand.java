@@ -29,6 +29,8 @@ import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
 import llamaspark.tokenizer.Tokenizer;
 import org.apache.hadoop.conf.Configuration;
+import llamaspark.job.EngineOptions;
+import llamaspark.job.ModelOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -50,14 +52,15 @@ final class BatchCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--overwrite", description = "replace an existing output file")
     boolean overwrite;
-    @Option(names = "--batch-size", defaultValue = "32") int batchSize;
-    @Option(names = "--threads", defaultValue = "1") int threads;
+    @Mixin
+    EngineOptions engine = new EngineOptions();
     @Mixin
     RowDefaults rowDefaults = new RowDefaults();
     @Option(names = "--profile", description = "print the stage table on stderr") boolean profile;
 
     @Override
     public Integer call() throws IOException {
+        engine.validate();
         rowDefaults.validate();
         if (Files.exists(out) && !overwrite) {
             throw new BadInputException(out.toString(), "output file exists; choose another --out or pass --overwrite");
@@ -74,7 +77,7 @@ final class BatchCommand implements Callable<Integer> {
         long ok = 0, failed = 0, tokens = 0;
         try (OutputStream os = Files.newOutputStream(tmp);
              BatchGenerator generator = BatchGenerator.create(weights, tokenizer,
-                     GeneratorOptions.of(options.backend, batchSize).withThreads(threads), prof)) {
+                     GeneratorOptions.of(options.backend, engine.batchSize).withThreads(engine.threads(Runtime.getRuntime().availableProcessors())), prof)) {
             long[] counts = new long[3];
             List<PromptRow> bad = new ArrayList<>();
             Iterator<GenerationRequest> requests = rows.stream().filter(r -> {

@@ -16,6 +16,8 @@ import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
 import llamaspark.tokenizer.Tokenizer;
+import llamaspark.job.EngineOptions;
+import llamaspark.job.ModelOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,12 +33,12 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options;
 
-    @Option(names = {"--batch-size", "-B"}, defaultValue = "32", description = "rows. Default: ${DEFAULT-VALUE}")
-    int batchSize;
+    @Mixin
+    EngineOptions engine = new EngineOptions();
+    private int batchSize;
+    private int threads;
     @Option(names = "--new-tokens", defaultValue = "200", description = "tokens generated per row. Default: ${DEFAULT-VALUE}")
     int newTokens;
-    @Option(names = "--threads", defaultValue = "1", description = "threads one step may use. Default: ${DEFAULT-VALUE}")
-    int threads;
     @Option(names = "--warmup", defaultValue = "1", description = "unmeasured runs first (JIT). Default: ${DEFAULT-VALUE}")
     int warmup;
     @Option(names = "--repeat", defaultValue = "3", description = "measured runs. Default: ${DEFAULT-VALUE}")
@@ -48,13 +50,18 @@ final class BenchCommand implements Callable<Integer> {
     int promptTokens;
     @Option(names = {"--temperature", "-t"}, defaultValue = "0", description = "0 = greedy. Default: ${DEFAULT-VALUE}")
     float temperature;
-    @Option(names = {"--top-p", "-p"}, defaultValue = "0.9") float topP;
-    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = {"--top-p", "-p"}, defaultValue = "0.9", description = "nucleus sampling threshold (1 = off). Default: ${DEFAULT-VALUE}")
+    float topP;
+    @Option(names = "--seed", defaultValue = "42", description = "row i is seeded with seed + i. Default: ${DEFAULT-VALUE}")
+    long seed;
 
     @Override
     public Integer call() {
-        if (batchSize < 1 || newTokens < 2 || repeat < 1 || warmup < 0 || threads < 1) {
-            throw new BadInputException("bench", "needs --batch-size >= 1, --new-tokens >= 2, --repeat >= 1, --warmup >= 0, --threads >= 1");
+        engine.validate();
+        batchSize = engine.batchSize;
+        threads = engine.threads(Runtime.getRuntime().availableProcessors());
+        if (newTokens < 2 || repeat < 1 || warmup < 0) {
+            throw new BadInputException("bench", "needs --new-tokens >= 2, --repeat >= 1, --warmup >= 0");
         }
         LlamaWeights weights = options.loadWeights();
         Tokenizer tokenizer = options.loadTokenizer(weights);

@@ -21,6 +21,8 @@ import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
 import llamaspark.tokenizer.Tokenizer;
 import picocli.CommandLine.ArgGroup;
+import llamaspark.job.EngineOptions;
+import llamaspark.job.ModelOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -61,21 +63,15 @@ final class GenerateCommand implements Callable<Integer> {
     long seed;
     @Option(names = "--stop", description = "stop string (repeatable)")
     List<String> stop = new ArrayList<>();
-    @Option(names = {"--batch-size", "-B"}, defaultValue = "1", description = "rows generated together. Default: ${DEFAULT-VALUE}")
-    int batchSize;
-    @Option(names = "--threads", defaultValue = "1", description = "threads one step may use. Default: ${DEFAULT-VALUE}")
-    int threads;
+    @Mixin
+    EngineOptions engine = new EngineOptions();
     @Option(names = "--profile", description = "print the stage table and tok/s on stderr")
     boolean profile;
 
     @Override
     public Integer call() {
-        if (batchSize < 1) {
-            throw new BadInputException("--batch-size", batchSize + " must be >= 1");
-        }
-        if (threads < 1) {
-            throw new BadInputException("--threads", threads + " must be >= 1");
-        }
+        engine.validate();
+        int batchSize = engine.batchSize, threads = engine.threads(Runtime.getRuntime().availableProcessors());
         LlamaWeights weights = options.loadWeights();
         Tokenizer tokenizer = options.loadTokenizer(weights);
         int seqLen = weights.config.seqLen();

@@ -96,7 +96,11 @@ public final class GenerateJob {
         return null;
     }
 
-    /** Runs the job on {@code spark} (which it leaves running) and returns what it did. */
+    /**
+     * Runs the job on {@code spark} (which it leaves running) and returns what it did: load the
+     * model and broadcast it, read the prompts, generate on the executors, write the stage
+     * timings, write the run report, then move the output into place.
+     */
     public static JobResult execute(SparkSession spark, JobOptions o) {
         o.validate();
         Instant started = Instant.now();
@@ -106,42 +110,19 @@ public final class GenerateJob {
         JobOutput output = new JobOutput(spark.sparkContext().hadoopConfiguration(), outDir, o.overwrite);
         try {
             long tLoad = System.nanoTime();
-            ModelBundle bundle = ModelBundle.load(o.model, o.tokenizer, o.backend(), o.heads, o.seqLen);
+            ModelBundle bundle = ModelBundle.load(o.model.model, o.model.tokenizer, o.model.backend, o.model.heads, o.model.seqLen);
             double loadSeconds = (System.nanoTime() - tLoad) / 1e9;
+
             Dataset<Row> prompts = PromptSource.read(spark, o.prompts);
 
-            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            Broadcast<ModelBundle> model = jsc.broadcast(bundle);
-            CollectionAccumulator<TaskProfile> profiles = spark.sparkContext().collectionAccumulator("llamaspark.task-profiles");
             int partitions = o.partitions > 0 ? o.partitions : spark.sparkContext().defaultParallelism();
+            List<TaskProfile> tasks = generate(spark, o, bundle, prompts, partitions, output.staged("generations"));
 
-            Dataset<Row> generations = prompts.repartition(partitions, col("id"))
-                    .mapPartitions(new PartitionGenerator(model, o.jobDefaults(), o.batchSize, o.threads, profiles),
-                            Encoders.row(JobSchemas.GENERATIONS));
-            generations.write().parquet(output.staged("generations"));
+            StageProfile cluster = writeTimings(spark, tasks, output);
 
-            List<TaskProfile> tasks = new ArrayList<>(profiles.value());
-            tasks.sort((a, b) -> Integer.compare(a.partitionId(), b.partitionId()));
-            StageProfile cluster = new StageProfile();
-            List<Row> timings = new ArrayList<>();
-            for (TaskProfile t : tasks) {
-                cluster.merge(t.profile());
-                for (Stage s : Stage.values()) {
-                    if (t.profile().calls(s) > 0) {
-                        timings.add(RowFactory.create(t.executorId(), t.host(), t.partitionId(), s.label(),
-                                s.parent() == null ? null : s.parent().label(), s.level(), t.profile().calls(s),
-                                t.profile().totalNanos(s) / 1e6, t.profile().minNanos(s) / 1e6, t.profile().maxNanos(s) / 1e6));
-                    }
-                }
-            }
-            spark.createDataFrame(timings, JobSchemas.STAGE_TIMINGS).coalesce(1).write().parquet(output.staged("stage_timings"));
-            spark.createDataFrame(summaryRows(cluster), JobSchemas.STAGE_SUMMARY).coalesce(1)
-                    .write().parquet(output.staged("stage_summary"));
-
-            double wall = (System.nanoTime() - t0) / 1e9;
-            JobResult result = new JobResult(output.path(), started, Instant.now(), wall, loadSeconds, partitions,
-                    spark.sparkContext().master(), spark.sparkContext().applicationId(), spark.version(),
-                    spark.sparkContext().defaultParallelism(), o, bundle, tasks, cluster);
+            JobResult result = new JobResult(output.path(), started, Instant.now(), (System.nanoTime() - t0) / 1e9,
+                    loadSeconds, partitions, spark.sparkContext().master(), spark.sparkContext().applicationId(),
+                    spark.version(), spark.sparkContext().defaultParallelism(), o, bundle, tasks, cluster);
             output.writeText("run.json", result.toJson());
             output.commit();
             return result;
@@ -152,6 +133,45 @@ public final class GenerateJob {
             output.abort();
             throw e;
         }
+    }
+
+    /**
+     * Broadcasts the model, runs the prompts, hash-partitioned by id, through the engine partition
+     * by partition and writes the generations to {@code dir}; returns the tasks' profiles in
+     * partition order.
+     */
+    private static List<TaskProfile> generate(SparkSession spark, JobOptions o, ModelBundle bundle, Dataset<Row> prompts,
+                                              int partitions, String dir) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Broadcast<ModelBundle> model = jsc.broadcast(bundle);
+        CollectionAccumulator<TaskProfile> profiles = spark.sparkContext().collectionAccumulator("llamaspark.task-profiles");
+        prompts.repartition(partitions, col("id"))
+                .mapPartitions(new PartitionGenerator(model, o.jobDefaults(), o.engine.batchSize, o.engine.threads, profiles),
+                        Encoders.row(JobSchemas.GENERATIONS))
+                .write().parquet(dir);
+        List<TaskProfile> tasks = new ArrayList<>(profiles.value());
+        tasks.sort((a, b) -> Integer.compare(a.partitionId(), b.partitionId()));
+        return tasks;
+    }
+
+    /** Writes stage_timings (per task) and stage_summary (the cluster); returns the cluster's profile. */
+    private static StageProfile writeTimings(SparkSession spark, List<TaskProfile> tasks, JobOutput output) {
+        StageProfile cluster = new StageProfile();
+        List<Row> timings = new ArrayList<>();
+        for (TaskProfile t : tasks) {
+            cluster.merge(t.profile());
+            for (Stage s : Stage.values()) {
+                if (t.profile().calls(s) > 0) {
+                    timings.add(RowFactory.create(t.executorId(), t.host(), t.partitionId(), s.label(),
+                            s.parent() == null ? null : s.parent().label(), s.level(), t.profile().calls(s),
+                            t.profile().totalNanos(s) / 1e6, t.profile().minNanos(s) / 1e6, t.profile().maxNanos(s) / 1e6));
+                }
+            }
+        }
+        spark.createDataFrame(timings, JobSchemas.STAGE_TIMINGS).coalesce(1).write().parquet(output.staged("stage_timings"));
+        spark.createDataFrame(summaryRows(cluster), JobSchemas.STAGE_SUMMARY).coalesce(1)
+                .write().parquet(output.staged("stage_summary"));
+        return cluster;
     }
 
     static List<Row> summaryRows(StageProfile p) {

@@ -1,6 +1,10 @@
 package llamaspark.job;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.time.Instant;
@@ -82,30 +86,31 @@ public final class JobResult {
         return tasks;
     }
 
-    /** Per executor: partitions, rows, tokens, summed task time, tokens per task-second. */
-    public Map<String, Map<String, Object>> executors() {
-        Map<String, Map<String, Object>> out = new TreeMap<>();
-        for (TaskProfile t : tasks) {
-            Map<String, Object> e = out.computeIfAbsent(t.executorId(), id -> {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("executor_id", id);
-                m.put("host", t.host());
-                m.put("partitions", 0L);
-                m.put("rows", 0L);
-                m.put("completion_tokens", 0L);
-                m.put("task_seconds", 0.0);
-                m.put("model_materialisations", 0);
-                return m;
-            });
-            e.put("partitions", (Long) e.get("partitions") + 1);
-            e.put("rows", (Long) e.get("rows") + t.rows());
-            e.put("completion_tokens", (Long) e.get("completion_tokens") + t.completionTokens());
-            e.put("task_seconds", (Double) e.get("task_seconds") + t.taskNanos() / 1e9);
-            e.put("model_materialisations", Math.max((Integer) e.get("model_materialisations"), t.modelMaterialisations()));
+    /** What one executor did: its tasks summed. */
+    @JsonPropertyOrder({"executor_id", "host", "partitions", "rows", "completion_tokens", "task_seconds",
+        "model_materialisations", "tokens_per_second"})
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record ExecutorSummary(String executorId, String host, long partitions, long rows, long completionTokens,
+                                  double taskSeconds, int modelMaterialisations) {
+        ExecutorSummary plus(TaskProfile t) {
+            return new ExecutorSummary(executorId, host, partitions + 1, rows + t.rows(),
+                    completionTokens + t.completionTokens(), taskSeconds + t.taskNanos() / 1e9,
+                    Math.max(modelMaterialisations, t.modelMaterialisations()));
         }
-        for (Map<String, Object> e : out.values()) {
-            double s = (Double) e.get("task_seconds");
-            e.put("tokens_per_second", s > 0 ? (Long) e.get("completion_tokens") / s : 0.0);
+
+        /** Completion tokens per task-second. */
+        @JsonProperty("tokens_per_second")
+        public double tokensPerSecond() {
+            return taskSeconds > 0 ? completionTokens / taskSeconds : 0.0;
+        }
+    }
+
+    /** Per executor, by id: partitions, rows, tokens, summed task time, tokens per task-second. */
+    public Map<String, ExecutorSummary> executors() {
+        Map<String, ExecutorSummary> out = new TreeMap<>();
+        for (TaskProfile t : tasks) {
+            out.computeIfAbsent(t.executorId(), id -> new ExecutorSummary(id, t.host(), 0, 0, 0, 0.0, 0));
+            out.computeIfPresent(t.executorId(), (id, e) -> e.plus(t));
         }
         return out;
     }
@@ -118,10 +123,9 @@ public final class JobResult {
                 rows(), rows() - failedRows(), failedRows(), promptTokens(), completionTokens()));
         sb.append(String.format(Locale.ROOT, "wall %.2f s, %.1f completion tokens/s overall, %d partitions on %d executor(s), master %s%n",
                 wallSeconds, completionTokens() / wallSeconds, partitions, executors().size(), master));
-        for (Map<String, Object> e : executors().values()) {
+        for (ExecutorSummary e : executors().values()) {
             sb.append(String.format(Locale.ROOT, "  executor %-8s %5d rows %8d tokens %8.2f task-s %8.1f tok/s%n",
-                    e.get("executor_id"), (Long) e.get("rows"), (Long) e.get("completion_tokens"),
-                    (Double) e.get("task_seconds"), (Double) e.get("tokens_per_second")));
+                    e.executorId(), e.rows(), e.completionTokens(), e.taskSeconds(), e.tokensPerSecond()));
         }
         sb.append("output: ").append(outDir).append(System.lineSeparator());
         return sb.toString();
@@ -150,10 +154,10 @@ public final class JobResult {
         root.put("cluster", where);
         LlamaConfig c = bundle.weights.config;
         Map<String, Object> model = new LinkedHashMap<>();
-        model.put("path", options.model.toString());
+        model.put("path", options.model.model.toString());
         model.put("file", bundle.modelName);
         model.put("sha256", bundle.modelSha256);
-        model.put("tokenizer", options.tokenizer.toString());
+        model.put("tokenizer", options.model.tokenizer.toString());
         model.put("config", ordered("dim", c.dim(), "hidden_dim", c.hiddenDim(), "n_layers", c.layers(),
                 "n_heads", c.heads(), "n_kv_heads", c.kvHeads(), "vocab_size", c.vocabSize(), "seq_len", c.seqLen(),
                 "shared_classifier", c.sharedClassifier()));
@@ -162,8 +166,8 @@ public final class JobResult {
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("prompts", options.prompts);
         params.put("partitions", partitions);
-        params.put("batch_size", options.batchSize);
-        params.put("threads_per_task", options.threads);
+        params.put("batch_size", options.engine.batchSize);
+        params.put("threads_per_task", options.engine.threads);
         params.put("backend", bundle.backend.cliName());
         params.put("seed", options.rows.seed);
         params.put("max_new_tokens", options.rows.maxNewTokens);

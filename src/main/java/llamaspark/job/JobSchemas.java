@@ -4,7 +4,10 @@ import static org.apache.spark.sql.types.DataTypes.*;
 
 import java.util.List;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import llamaspark.generate.GenerationRequest;
+import llamaspark.generate.GenerationResult;
+import llamaspark.sampling.SamplingParams;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
 import org.apache.spark.sql.types.StructType;
 
 /** The columns of the job's inputs and outputs. */
@@ -70,9 +73,64 @@ final class JobSchemas {
             .add("avg_ms", DoubleType, false)
             .add("pct", DoubleType, false);
 
+    /** A row of a schema filled by field name, so a new column is one edit where it is filled. */
+    static final class RowBuilder {
+        private final StructType schema;
+        private final Object[] values;
+
+        RowBuilder(StructType schema) {
+            this.schema = schema;
+            this.values = new Object[schema.size()];
+        }
+
+        RowBuilder set(String field, Object value) {
+            values[schema.fieldIndex(field)] = value;
+            return this;
+        }
+
+        Row build() {
+            return new GenericRowWithSchema(values, schema);
+        }
+    }
+
+    /** A prompt row's per-row parameters, by name, in input and output alike. */
+    private static RowBuilder withRowParameters(RowBuilder b, Integer maxNewTokens, Float temperature, Float topP,
+                                                Integer topK, Float minP, Long seed, List<String> stop) {
+        return b.set("max_new_tokens", maxNewTokens).set("temperature", temperature).set("top_p", topP)
+                .set("top_k", topK).set("min_p", minP).set("seed", seed).set("stop", strings(stop));
+    }
+
     static Row promptRow(PromptRow p) {
-        return RowFactory.create(p.id(), p.prompt(), p.maxNewTokens(), p.temperature(), p.topP(), p.topK(), p.minP(),
-                p.seed(), strings(p.stop()), p.source(), p.inputError());
+        return withRowParameters(new RowBuilder(PROMPTS), p.maxNewTokens(), p.temperature(), p.topP(), p.topK(),
+                p.minP(), p.seed(), p.stop())
+                .set("id", p.id()).set("prompt", p.prompt()).set("source", p.source()).set("input_error", p.inputError())
+                .build();
+    }
+
+    /**
+     * The generations row of prompt {@code p}: its request's parameters (or, when it never became
+     * one, the row's own), and the result when there is one.
+     */
+    static Row generationRow(PromptRow p, GenerationRequest req, GenerationResult r, String error, ModelBundle model,
+                             int partitionId, String executorId) {
+        SamplingParams s = req == null ? null : req.sampling();
+        boolean ok = r != null && r.ok();
+        RowBuilder b = req == null
+                ? withRowParameters(new RowBuilder(GENERATIONS), p.maxNewTokens(), p.temperature(), p.topP(), p.topK(),
+                        p.minP(), p.seed(), p.stop())
+                : withRowParameters(new RowBuilder(GENERATIONS), req.maxNewTokens(), s.temperature(), s.topP(), s.topK(),
+                        s.minP(), s.seed(), req.stop());
+        return b.set("id", p.id()).set("prompt", p.prompt())
+                .set("completion", ok ? r.completion() : null)
+                .set("prompt_tokens", r == null || r.promptTokens().length == 0 ? null : r.promptTokens().length)
+                .set("completion_tokens", ok ? r.completionTokens().length : null)
+                .set("token_ids", ok ? r.completionTokens() : null)
+                .set("finish_reason", ok ? r.finishReason().label() : null)
+                .set("source", p.source()).set("model", model.modelName).set("model_sha256", model.modelSha256)
+                .set("partition_id", partitionId).set("executor_id", executorId)
+                .set("elapsed_ms", r == null ? 0.0 : r.elapsedNanos() / 1e6)
+                .set("error", error)
+                .build();
     }
 
     /** Spark rows hold arrays, not Java lists. */
@@ -80,9 +138,11 @@ final class JobSchemas {
         return list == null ? null : list.toArray(String[]::new);
     }
 
+    /** A prompts row, read by field name. */
     static PromptRow promptRow(Row r) {
-        List<String> stop = r.isNullAt(8) ? null : r.getList(8);
-        return new PromptRow(r.getString(0), r.getString(1), (Integer) r.get(2), (Float) r.get(3), (Float) r.get(4),
-                (Integer) r.get(5), (Float) r.get(6), (Long) r.get(7), stop, r.getString(9), r.getString(10));
+        List<String> stop = r.isNullAt(r.fieldIndex("stop")) ? null : r.getList(r.fieldIndex("stop"));
+        return new PromptRow(r.getAs("id"), r.getAs("prompt"), r.getAs("max_new_tokens"), r.getAs("temperature"),
+                r.getAs("top_p"), r.getAs("top_k"), r.getAs("min_p"), r.getAs("seed"), stop, r.getAs("source"),
+                r.getAs("input_error"));
     }
 }

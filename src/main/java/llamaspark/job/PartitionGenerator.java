@@ -10,13 +10,11 @@ import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GenerationResult;
 import llamaspark.generate.GeneratorOptions;
 import llamaspark.profile.StageProfile;
-import llamaspark.sampling.SamplingParams;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.util.CollectionAccumulator;
 
 /**
@@ -127,25 +125,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
             if (error != null) {
                 failed++;
             }
-            SamplingParams s = req == null ? null : req.sampling();
-            boolean ok = r != null && r.ok();
-            ready.add(RowFactory.create(
-                    p.id(), p.prompt(),
-                    ok ? r.completion() : null,
-                    r == null || r.promptTokens().length == 0 ? null : r.promptTokens().length,
-                    ok ? r.completionTokens().length : null,
-                    ok ? r.completionTokens() : null,
-                    ok ? r.finishReason().label() : null,
-                    req == null ? p.maxNewTokens() : Integer.valueOf(req.maxNewTokens()),
-                    s == null ? p.temperature() : Float.valueOf(s.temperature()),
-                    s == null ? p.topP() : Float.valueOf(s.topP()),
-                    s == null ? p.topK() : Integer.valueOf(s.topK()),
-                    s == null ? p.minP() : Float.valueOf(s.minP()),
-                    s == null ? p.seed() : Long.valueOf(s.seed()),
-                    JobSchemas.strings(req == null ? p.stop() : req.stop()),
-                    p.source(), bundle.modelName, bundle.modelSha256, partitionId, executorId,
-                    r == null ? 0.0 : r.elapsedNanos() / 1e6,
-                    error));
+            ready.add(JobSchemas.generationRow(p, req, r, error, bundle, partitionId, executorId));
         }
     }
 }

@@ -11,25 +11,25 @@ import picocli.CommandLine.Option;
  * Spark job and its in-process twin so both read rows the same way.
  */
 public final class RowDefaults {
-    @Option(names = "--seed", defaultValue = "42", description = "job seed: a row without its own seed gets one derived from this and its id")
+    @Option(names = "--seed", defaultValue = "42", description = "job seed: a row without its own seed gets one derived from this and its id. Default: ${DEFAULT-VALUE}")
     long seed;
 
-    @Option(names = "--max-new-tokens", defaultValue = "256", description = "default per row. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--max-new-tokens", defaultValue = "100", description = "tokens generated per row at most, unless the row sets max_new_tokens. Default: ${DEFAULT-VALUE}")
     int maxNewTokens;
 
-    @Option(names = "--temperature", defaultValue = "1.0", description = "default per row (0 = greedy). Default: ${DEFAULT-VALUE}")
+    @Option(names = {"--temperature", "-t"}, defaultValue = "1.0", description = "sampling temperature (0 = greedy), unless the row sets one. Default: ${DEFAULT-VALUE}")
     float temperature;
 
-    @Option(names = "--top-p", defaultValue = "0.9", description = "default per row. Default: ${DEFAULT-VALUE}")
+    @Option(names = {"--top-p", "-p"}, defaultValue = "0.9", description = "nucleus sampling threshold (1 = off), unless the row sets one. Default: ${DEFAULT-VALUE}")
     float topP;
 
-    @Option(names = "--top-k", defaultValue = "0", description = "default per row (0 = off)")
+    @Option(names = "--top-k", defaultValue = "0", description = "keep the k most likely tokens (0 = off), unless the row sets top_k. Default: ${DEFAULT-VALUE}")
     int topK;
 
-    @Option(names = "--min-p", defaultValue = "0", description = "default per row (0 = off)")
+    @Option(names = "--min-p", defaultValue = "0", description = "keep tokens at least min-p times as likely as the top one (0 = off), unless the row sets min_p. Default: ${DEFAULT-VALUE}")
     float minP;
 
-    @Option(names = "--stop", description = "default stop string (repeatable)")
+    @Option(names = "--stop", description = "stop string (repeatable), unless the row sets stop")
     List<String> stop = new ArrayList<>();
 
     /** Rejects out-of-range defaults, naming the option. */

@@ -18,8 +18,8 @@ public final class Sampler {
     /** Running probability sums over the ranked candidates, for the final pick [VS]. */
     private final float[] cdf;
     private final Probabilities ops;
-    /** Sums the nucleus bucket by bucket rather than token by token in rank order. */
-    private final boolean byBuckets;
+    /** How candidates are ranked and the nucleus summed: chosen once, with the backend. */
+    private final Nucleus nucleus;
 
     /** run.c's sampler: scalar softmax, nucleus summed token by token in rank order. */
     public Sampler(int vocabSize) {
@@ -48,7 +48,7 @@ public final class Sampler {
         this.candidates = new RankedCandidates(vocabSize);
         this.cdf = new float[vocabSize];
         this.ops = ops;
-        this.byBuckets = byBuckets;
+        this.nucleus = byBuckets ? new BucketNucleus() : new RankOrderNucleus();
     }
 
     /** Samples from {@code logits[off, off + VS)}, which it overwrites with probabilities. */
@@ -69,7 +69,7 @@ public final class Sampler {
         prof.stop(Stage.TOP_P_LOGITS, t);
 
         t = prof.start();
-        int next = n == 0 ? sampleAll(logits, off, coin) : sampleCandidates(logits, off, n, p, coin);
+        int next = n == 0 ? sampleAll(logits, off, coin) : nucleus.pick(n, p, coin);
         prof.stop(Stage.SAMPLING, t);
         return next;
     }
@@ -106,18 +106,45 @@ public final class Sampler {
         if (p.minP() > 0f) {
             cutoff = Math.max(cutoff, p.minP() * max);
         }
-        int n = inRankOrder(p) ? candidates.collect(probs, off, vocabSize, cutoff, max)
-                : candidates.histogram(probs, off, vocabSize, cutoff, max);
+        int n = nucleus.rank(probs, off, cutoff, max, p);
         return p.topK() > 0 ? Math.min(n, p.topK()) : n;
     }
 
-    private int sampleCandidates(float[] probs, int off, int n, SamplingParams p, float coin) {
-        return inRankOrder(p) ? sampleInRankOrder(n, p, coin) : sampleByBuckets(p, coin);
+    /** Ranks the candidates above a cutoff and picks one of the first n by the coin. */
+    private interface Nucleus {
+        int rank(float[] probs, int off, float cutoff, float max, SamplingParams p);
+
+        int pick(int n, SamplingParams p, float coin);
     }
 
-    /** Top-k needs the exact ranks of the first k candidates, so it always walks in rank order. */
-    private boolean inRankOrder(SamplingParams p) {
-        return !byBuckets || p.topK() > 0;
+    /** run.c's order: every candidate ranked, the nucleus summed token by token in rank order. */
+    private class RankOrderNucleus implements Nucleus {
+        @Override
+        public int rank(float[] probs, int off, float cutoff, float max, SamplingParams p) {
+            return candidates.collect(probs, off, vocabSize, cutoff, max);
+        }
+
+        @Override
+        public int pick(int n, SamplingParams p, float coin) {
+            return sampleInRankOrder(n, p, coin);
+        }
+    }
+
+    /**
+     * Candidates counted into probability buckets and the nucleus summed bucket by bucket. Top-k
+     * needs the exact ranks of the first k candidates, so it walks in rank order.
+     */
+    private final class BucketNucleus extends RankOrderNucleus {
+        @Override
+        public int rank(float[] probs, int off, float cutoff, float max, SamplingParams p) {
+            return p.topK() > 0 ? super.rank(probs, off, cutoff, max, p)
+                    : candidates.histogram(probs, off, vocabSize, cutoff, max);
+        }
+
+        @Override
+        public int pick(int n, SamplingParams p, float coin) {
+            return p.topK() > 0 ? super.pick(n, p, coin) : sampleByBuckets(p, coin);
+        }
     }
 
     /**

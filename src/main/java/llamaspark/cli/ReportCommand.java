@@ -22,13 +22,17 @@ final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // A session already running in this JVM (an embedding program) is used and left running.
+        boolean own = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
         SparkSession spark = SparkSession.builder().appName("llamaspark-report").master("local[*]")
                 .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").getOrCreate();
         try {
             System.out.println("report: " + Report.write(spark, dirs, out));
             return 0;
         } finally {
-            spark.stop();
+            if (own) {
+                spark.stop();
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 // Opens a report.html in Debian's headless Chromium (playwright-core drives it; no browser download)
 // and prints JSON: page errors, console errors, failed requests, any request that left the file,
 // every SVG chart with its rendered size, and the tables' ids. Writes a screenshot when asked.
-//   node report_render.mjs REPORT.html [SCREENSHOT.png] [--full]
+//   node report_render.mjs REPORT.html [SCREENSHOT.png] [--full | --height=PX]
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,12 +10,13 @@ import { pathToFileURL } from 'node:url';
 
 const [html, shot] = process.argv.slice(2).filter(a => !a.startsWith('--'));
 const full = process.argv.includes('--full');
+const height = Number((process.argv.find(a => a.startsWith('--height=')) ?? '--height=900').slice(9));
 const profile = mkdtempSync(join(tmpdir(), 'llamaspark-chromium-'));
 // A fresh profile directory (Chromium's --user-data-dir) for every run.
 const browser = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
-  viewport: { width: 1060, height: 900 },
+  viewport: { width: 1060, height },
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });

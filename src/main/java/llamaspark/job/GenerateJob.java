@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import llamaspark.BadInputException;
 import llamaspark.profile.Stage;
+import llamaspark.report.Report;
 import llamaspark.profile.StageProfile;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -124,6 +125,7 @@ public final class GenerateJob {
                     loadSeconds, partitions, spark.sparkContext().master(), spark.sparkContext().applicationId(),
                     spark.version(), spark.sparkContext().defaultParallelism(), o, bundle, tasks, cluster);
             output.writeText("run.json", result.toJson());
+            output.writeText(Report.FILE, Report.html(spark, outDir, output::staged));
             output.commit();
             return result;
         } catch (java.io.IOException e) {

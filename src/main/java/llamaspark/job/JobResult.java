@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import llamaspark.model.LlamaConfig;
+import llamaspark.model.NpzReader;
 import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
 
@@ -156,6 +157,7 @@ public final class JobResult {
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("path", options.model.model.toString());
         model.put("file", bundle.modelName);
+        model.put("format", NpzReader.isNpz(options.model) ? "npz" : "llama2.c");
         model.put("sha256", bundle.modelSha256);
         model.put("tokenizer", options.model.tokenizer.toString());
         model.put("config", ordered("dim", c.dim(), "hidden_dim", c.hiddenDim(), "n_layers", c.layers(),
@@ -181,6 +183,13 @@ public final class JobResult {
         root.put("tokens", ordered("prompt", promptTokens(), "completion", completionTokens()));
         root.put("tokens_per_second", completionTokens() / wallSeconds);
         root.put("executors", new ArrayList<>(executors().values()));
+        List<Map<String, Object>> perTask = new ArrayList<>();
+        for (TaskProfile t : tasks) {
+            perTask.add(ordered("partition_id", t.partitionId(), "executor_id", t.executorId(), "host", t.host(),
+                    "rows", t.rows(), "failed_rows", t.failedRows(), "prompt_tokens", t.promptTokens(),
+                    "completion_tokens", t.completionTokens(), "task_seconds", t.taskNanos() / 1e9));
+        }
+        root.put("tasks", perTask);
         try {
             return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {

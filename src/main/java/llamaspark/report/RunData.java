@@ -1,0 +1,192 @@
+package llamaspark.report;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.UnaryOperator;
+import llamaspark.BadInputException;
+import llamaspark.profile.Stage;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * One job output as the report shows it, read back from its Parquet tables and run.json alone
+ * (so a report can be rebuilt, or compared, long after the job). Aggregations run in Spark; only
+ * their results come to the driver.
+ */
+public record RunData(String label, JsonNode run, List<StageRow> stages, List<PartitionRow> partitions,
+                      List<ExecutorRow> executors, Histogram latencyMs, Histogram promptTokens,
+                      Histogram completionTokens, Map<String, Long> finishReasons, long rows, long errorRows,
+                      List<ErrorRow> firstErrors) {
+
+    /** How many error rows the report quotes. */
+    static final int ERROR_EXAMPLES = 10;
+
+    /** A stage_summary row. */
+    public record StageRow(String stage, String parent, int level, long calls, double totalMs, double avgMs, double pct) {
+    }
+
+    /** One partition's task: rows and tokens from generations, engine time from stage_timings, task time from run.json. */
+    public record PartitionRow(int partitionId, String executorId, String host, long rows, long failedRows,
+                               long promptTokens, long completionTokens, double taskSeconds, double engineMs) {
+        public double tokensPerSecond() {
+            return taskSeconds > 0 ? completionTokens / taskSeconds : 0.0;
+        }
+    }
+
+    /** One executor, as run.json sums it, with its engine time from stage_timings. */
+    public record ExecutorRow(String executorId, String host, long partitions, long rows, long completionTokens,
+                              double taskSeconds, double tokensPerSecond, double engineMs) {
+    }
+
+    /** An error row as generations holds it. */
+    public record ErrorRow(String id, String source, String error) {
+    }
+
+    /** Reads the output directory {@code dir} (any Hadoop path). */
+    public static RunData read(SparkSession spark, String dir) {
+        return read(spark, new Path(dir).getName(), child -> new Path(dir, child).toString());
+    }
+
+    /** Reads an output whose parts are at {@code part.apply("generations")} and so on. */
+    public static RunData read(SparkSession spark, String label, UnaryOperator<String> part) {
+        for (String child : List.of("run.json", "stage_summary", "stage_timings", "generations")) {
+            requireExists(spark, part.apply(child), child);
+        }
+        JsonNode run = readJson(spark, part.apply("run.json"));
+        List<StageRow> stages = stages(spark.read().parquet(part.apply("stage_summary")));
+        Dataset<Row> timings = spark.read().parquet(part.apply("stage_timings"));
+        Dataset<Row> gen = spark.read().parquet(part.apply("generations"))
+                .select("id", "source", "prompt_tokens", "completion_tokens", "finish_reason", "partition_id",
+                        "executor_id", "elapsed_ms", "error")
+                .cache();
+        try {
+            Map<Integer, Double> engineMs = new TreeMap<>();
+            Map<Integer, String> hosts = new TreeMap<>();
+            Map<String, Double> executorEngineMs = new TreeMap<>();
+            for (Row r : timings.where(col("stage").equalTo(Stage.ROOT.label())).collectAsList()) {
+                int p = r.getAs("partition_id");
+                double ms = r.getAs("total_ms");
+                engineMs.merge(p, ms, Double::sum);
+                hosts.put(p, r.getAs("host"));
+                executorEngineMs.merge(r.getAs("executor_id"), ms, Double::sum);
+            }
+            Map<Integer, Double> taskSeconds = new TreeMap<>();
+            for (JsonNode t : run.path("tasks")) {
+                taskSeconds.put(t.path("partition_id").asInt(), t.path("task_seconds").asDouble());
+            }
+            List<PartitionRow> partitions = new ArrayList<>();
+            for (Row r : gen.groupBy("partition_id", "executor_id")
+                    .agg(count(lit(1)).as("rows"), sum(when(col("error").isNotNull(), 1).otherwise(0)).as("failed"),
+                            sum("prompt_tokens").as("prompt_tokens"), sum("completion_tokens").as("completion_tokens"))
+                    .orderBy("partition_id").collectAsList()) {
+                int p = r.getAs("partition_id");
+                partitions.add(new PartitionRow(p, r.getAs("executor_id"), hosts.get(p), r.getAs("rows"),
+                        r.getAs("failed"), longOr0(r, "prompt_tokens"), longOr0(r, "completion_tokens"),
+                        taskSeconds.getOrDefault(p, Double.NaN), engineMs.getOrDefault(p, 0.0)));
+            }
+            List<ExecutorRow> executors = new ArrayList<>();
+            for (JsonNode e : run.path("executors")) {
+                String id = e.path("executor_id").asText();
+                executors.add(new ExecutorRow(id, e.path("host").asText(), e.path("partitions").asLong(),
+                        e.path("rows").asLong(), e.path("completion_tokens").asLong(), e.path("task_seconds").asDouble(),
+                        e.path("tokens_per_second").asDouble(), executorEngineMs.getOrDefault(id, 0.0)));
+            }
+            Dataset<Row> ok = gen.where(col("error").isNull());
+            Map<String, Long> reasons = new TreeMap<>();
+            for (Row r : gen.groupBy("finish_reason").count().collectAsList()) {
+                reasons.put(r.isNullAt(0) ? "error" : r.getString(0), r.getLong(1));
+            }
+            List<ErrorRow> errors = new ArrayList<>();
+            for (Row r : gen.where(col("error").isNotNull()).orderBy("id").limit(ERROR_EXAMPLES).collectAsList()) {
+                errors.add(new ErrorRow(r.getAs("id"), r.getAs("source"), r.getAs("error")));
+            }
+            long rows = gen.count();
+            long errorRows = gen.where(col("error").isNotNull()).count();
+            return new RunData(label, run, stages, partitions, executors,
+                    Histogram.of(ok, "elapsed_ms", false), Histogram.of(ok, "prompt_tokens", true),
+                    Histogram.of(ok, "completion_tokens", true), reasons, rows, errorRows, errors);
+        } finally {
+            gen.unpersist();
+        }
+    }
+
+    private static long longOr0(Row r, String name) {
+        Object v = r.getAs(name);
+        return v == null ? 0L : ((Number) v).longValue();
+    }
+
+    private static List<StageRow> stages(Dataset<Row> summary) {
+        Map<String, StageRow> byStage = new LinkedHashMap<>();
+        for (Row r : summary.collectAsList()) {
+            StageRow s = new StageRow(r.getAs("stage"), r.getAs("parent"), r.getAs("level"), r.getAs("calls"),
+                    r.getAs("total_ms"), r.getAs("avg_ms"), r.getAs("pct"));
+            byStage.put(s.stage(), s);
+        }
+        // The study's order (the tree, depth first), whatever order the Parquet file holds.
+        List<StageRow> ordered = new ArrayList<>();
+        for (Stage s : Stage.values()) {
+            StageRow r = byStage.remove(s.label());
+            if (r != null) {
+                ordered.add(r);
+            }
+        }
+        ordered.addAll(byStage.values());
+        return ordered;
+    }
+
+    private static void requireExists(SparkSession spark, String file, String child) {
+        Path p = new Path(file);
+        try {
+            if (!p.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(p)) {
+                throw new BadInputException(file, "no " + child + ": expected a llamaspark job output directory "
+                        + "(generations/, stage_timings/, stage_summary/, run.json)");
+            }
+        } catch (IOException e) {
+            throw new BadInputException(file, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static JsonNode readJson(SparkSession spark, String file) {
+        Path p = new Path(file);
+        try {
+            FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            try (InputStream in = fs.open(p)) {
+                return new ObjectMapper().readTree(in);
+            }
+        } catch (IOException e) {
+            throw new BadInputException(file, "cannot read the job's run.json: " + e.getMessage(), e);
+        }
+    }
+
+    /** A run's one-line description for comparisons: label, batch size, backend, partitions. */
+    public String caption() {
+        JsonNode p = run.path("parameters");
+        return label + " (batch " + p.path("batch_size").asText("?") + ", " + p.path("backend").asText("?")
+                + ", " + p.path("partitions").asText("?") + " partitions)";
+    }
+
+    public StageRow stage(String name) {
+        for (StageRow s : stages) {
+            if (s.stage().equals(name)) {
+                return s;
+            }
+        }
+        return null;
+    }
+}

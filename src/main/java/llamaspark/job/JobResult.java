@@ -157,7 +157,7 @@ public final class JobResult {
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("path", options.model.model.toString());
         model.put("file", bundle.modelName);
-        model.put("format", NpzReader.isNpz(options.model) ? "npz" : "llama2.c");
+        model.put("format", NpzReader.isNpz(options.model.model) ? "npz" : "llama2.c");
         model.put("sha256", bundle.modelSha256);
         model.put("tokenizer", options.model.tokenizer.toString());
         model.put("config", ordered("dim", c.dim(), "hidden_dim", c.hiddenDim(), "n_layers", c.layers(),

@@ -7,6 +7,8 @@ import llamaspark.tokenizer.Tokenizer;
  * The SentencePiece vocabulary a GGUF file stores in its metadata ({@code tokenizer.ggml.model =
  * llama}), as the engine's {@link Tokenizer}: pieces, scores and the file's own BOS/EOS ids. When
  * the file gives no BOS/EOS id, llama.cpp's SentencePiece defaults (1 and 2) apply, as in llama.cpp.
+ * Pieces get the same treatment as in llama2.c's {@code tokenizer.py} export (U+2581 becomes a space),
+ * so a vocabulary converted from Hugging Face and one converted from a llama2.c .bin read alike.
  */
 public final class GgufVocabulary {
     public static final String MODEL = "tokenizer.ggml.model";
@@ -19,6 +21,8 @@ public final class GgufVocabulary {
     public static final int TYPE_BYTE = 6;
     /** Where run.c's byte fallback expects {@code <0x00>}: ids 3..258 (after unk, bos, eos). */
     private static final int BYTE_FALLBACK_OFFSET = 3;
+    /** SentencePiece's U+2581 for a space; llama2.c's tokenizer export turns it back into ' '. */
+    private static final char SPACE_MARK = '\u2581';
 
     private GgufVocabulary() {
     }
@@ -58,6 +62,10 @@ public final class GgufVocabulary {
                         + ", outside the vocabulary of " + tokens.length + " tokens");
             }
         }
-        return Tokenizer.fromPieces(tokens, scores, bos, eos);
+        String[] pieces = new String[tokens.length];
+        for (int id = 0; id < tokens.length; id++) {
+            pieces[id] = tokens[id].replace(SPACE_MARK, ' ');
+        }
+        return Tokenizer.fromPieces(pieces, scores, bos, eos);
     }
 }

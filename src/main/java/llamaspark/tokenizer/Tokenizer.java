@@ -138,6 +138,12 @@ public final class Tokenizer implements Serializable {
         return new Tokenizer(bytes, scores.clone(), longest, bosId, eosId);
     }
 
+    /** The merge score of token {@code id}. */
+    public float score(int id) {
+        checkId(id);
+        return scores[id];
+    }
+
     /** Beginning-of-sequence id of this vocabulary. */
     public int bosId() {
         return bosId;

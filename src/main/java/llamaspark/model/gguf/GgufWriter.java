@@ -82,27 +82,22 @@ public final class GgufWriter {
         return this;
     }
 
+    /** Writes the header and the padding before the data section; returns the data section's start. */
+    public long writeHeader(OutputStream os) throws IOException {
+        Out out = new Out(os);
+        header(out);
+        out.flush();
+        return out.written;
+    }
+
+    /** Bytes of the data section, from its start to the end of the last tensor. */
+    public long dataBytes() {
+        return dataBytes;
+    }
+
     public void write(OutputStream os, DataWriter data) throws IOException {
         Out out = new Out(os);
-        out.i32(GgufFile.MAGIC);
-        out.i32(3);
-        out.i64(tensors.size());
-        out.i64(metadata.size());
-        for (Map.Entry<String, GgufMetadata.Value> e : metadata.entrySet()) {
-            out.string(e.getKey());
-            out.i32(e.getValue().type().id());
-            out.value(e.getValue().type(), e.getValue().value());
-        }
-        for (Pending t : tensors) {
-            out.string(t.name);
-            out.i32(t.dims.length);
-            for (long d : t.dims) {
-                out.i64(d);
-            }
-            out.i32(t.type.id());
-            out.i64(t.offset);
-        }
-        out.pad(alignment);
+        header(out);
         long dataStart = out.written;
         CountingStream counted = new CountingStream(os);
         int[] next = {0};
@@ -129,6 +124,28 @@ public final class GgufWriter {
         out.written = dataStart + counted.count;
         out.pad(alignment);
         out.flush();
+    }
+
+    private void header(Out out) throws IOException {
+        out.i32(GgufFile.MAGIC);
+        out.i32(3);
+        out.i64(tensors.size());
+        out.i64(metadata.size());
+        for (Map.Entry<String, GgufMetadata.Value> e : metadata.entrySet()) {
+            out.string(e.getKey());
+            out.i32(e.getValue().type().id());
+            out.value(e.getValue().type(), e.getValue().value());
+        }
+        for (Pending t : tensors) {
+            out.string(t.name);
+            out.i32(t.dims.length);
+            for (long d : t.dims) {
+                out.i64(d);
+            }
+            out.i32(t.type.id());
+            out.i64(t.offset);
+        }
+        out.pad(alignment);
     }
 
     private static void check(Pending t, long endOffset) {

@@ -96,6 +96,14 @@ class GgufWriterTest {
         assertArrayEquals(bin.encode("Once upon a time, pixels", true, true), vocab.encode("Once upon a time, pixels", true, true));
     }
 
+    @Test
+    void unknownTypeIsABadInput() {
+        assertEquals(2, Main.run(new String[] {"make-checkpoint", "--out", tmp.resolve("x.gguf").toString(),
+                "--format", "gguf", "--type", "q5_1", "--vocab-size", "300"}));
+        assertEquals(2, Main.run(new String[] {"make-checkpoint", "--out", tmp.resolve("x.gguf").toString(),
+                "--format", "ggml"}));
+    }
+
     private static void assertSame(String key, GgufValueType type, Object java, JsonNode node) {
         JsonNode v = node.get("value");
         if (type == GgufValueType.ARRAY) {

@@ -1,7 +1,6 @@
 package llamaspark.model.quant;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -24,7 +23,6 @@ public abstract class QuantKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final int LANES = 8;
     static final int PANEL = 2 * LANES;
     private static final int TILE = 6;
@@ -36,6 +34,8 @@ public abstract class QuantKernel {
     private final float[][] panel;
     /** Per worker: one decoded weight row, [K]. */
     private final float[][] row;
+    /** Per worker: one row's bytes, copied out of the buffer in bulk (vector loads from a heap array are the fast ones). */
+    private final byte[][] bytes;
     /** x repacked in tiles of 6 rows, [tile][k][6]. */
     private float[] packed = new float[0];
 
@@ -50,6 +50,7 @@ public abstract class QuantKernel {
         tail = new float[n][PANEL];
         panel = new float[n][0];
         row = new float[n][0];
+        bytes = new byte[n][0];
     }
 
     abstract FloatVector madd(FloatVector w, FloatVector b, FloatVector acc);
@@ -168,10 +169,15 @@ public abstract class QuantKernel {
     /** Panels [p0, p1) of the product, on worker {@code wk}'s scratch. */
     private void multiply(float[] out, float[] x, int rows, QuantMatrix w, int p0, int p1, int wk) {
         int O = w.rows(), K = w.cols();
+        if (bytes[wk].length < w.rowBytes()) {
+            bytes[wk] = new byte[w.rowBytes()];
+        }
+        byte[] q = bytes[wk];
         if (rows == 1 && fusedRow(w.type())) {
             int o1 = Math.min(O, p1 * PANEL);
             for (int o = p0 * PANEL; o < o1; o++) {
-                out[o] = w.type() == GgmlType.Q8_0 ? dotQ8_0(w, o, x, 0, K) : dotQ4_0(w, o, x, 0, K);
+                w.chunk(o).get(w.offset(o), q, 0, w.rowBytes());
+                out[o] = w.type() == GgmlType.Q8_0 ? dotQ8_0(q, x, 0, K) : dotQ4_0(q, x, 0, K);
             }
             return;
         }
@@ -183,7 +189,7 @@ public abstract class QuantKernel {
         int tiles = rows / TILE;
         for (int p = p0; p < p1; p++) {
             int o0 = p * PANEL;
-            decodePanel(w, o0, a, row[wk]);
+            decodePanel(w, o0, a, row[wk], q);
             for (int t = 0; t < tiles; t++) {
                 rows6(out, packed, t * TILE * K, t * TILE, a, K, o0, O, wk);
             }
@@ -198,11 +204,11 @@ public abstract class QuantKernel {
     }
 
     /** Weight rows o0..o0+15 dequantized into a[k * 16 + r]; rows past the matrix are zero. */
-    private static void decodePanel(QuantMatrix w, int o0, float[] a, float[] tmp) {
+    private static void decodePanel(QuantMatrix w, int o0, float[] a, float[] tmp, byte[] q) {
         int K = w.cols(), valid = Math.min(PANEL, w.rows() - o0);
         for (int r = 0; r < PANEL; r++) {
             if (r < valid) {
-                decodeRow(w, o0 + r, tmp);
+                decodeRow(w, o0 + r, tmp, q);
                 for (int k = 0, i = r; k < K; k++, i += PANEL) {
                     a[i] = tmp[k];
                 }
@@ -214,25 +220,27 @@ public abstract class QuantKernel {
         }
     }
 
-    /** Row o dequantized into dst (ggml's values; Q8_0 and Q4_0 with vectors, same products). */
-    static void decodeRow(QuantMatrix w, int o, float[] dst) {
+    /** Row o dequantized into dst (ggml's values; Q8_0 and Q4_0 with vectors, the same products). */
+    static void decodeRow(QuantMatrix w, int o, float[] dst, byte[] q) {
         ByteBuffer b = w.chunk(o);
-        int p = w.offset(o), K = w.cols();
+        int K = w.cols();
         switch (w.type()) {
             case Q8_0:
-                for (int k = 0; k < K; k += 32, p += 34) {
-                    FloatVector d = FloatVector.broadcast(S, Halfs.halfToFloat(b.getShort(p)));
+                b.get(w.offset(o), q, 0, w.rowBytes());
+                for (int k = 0, p = 0; k < K; k += 32, p += 34) {
+                    FloatVector d = FloatVector.broadcast(S, half(q, p));
                     for (int s = 0; s < 4; s++) {
-                        q8(b, p + 2 + 8 * s).mul(d).intoArray(dst, k + 8 * s);
+                        q8(q, p + 2 + 8 * s).mul(d).intoArray(dst, k + 8 * s);
                     }
                 }
                 break;
             case Q4_0:
-                for (int k = 0; k < K; k += 32, p += 18) {
-                    FloatVector d = FloatVector.broadcast(S, Halfs.halfToFloat(b.getShort(p)));
-                    ByteVector q = ByteVector.fromByteBuffer(B128, b, p + 2, LE);
-                    ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+                b.get(w.offset(o), q, 0, w.rowBytes());
+                for (int k = 0, p = 0; k < K; k += 32, p += 18) {
+                    FloatVector d = FloatVector.broadcast(S, half(q, p));
+                    ByteVector v = ByteVector.fromArray(B128, q, p + 2);
+                    ByteVector lo = v.and((byte) 0x0F).sub((byte) 8);
+                    ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
                     ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 0)).mul(d).intoArray(dst, k);
                     ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 1)).mul(d).intoArray(dst, k + 8);
                     ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 0)).mul(d).intoArray(dst, k + 16);
@@ -240,57 +248,57 @@ public abstract class QuantKernel {
                 }
                 break;
             default:
-                Dequantizer.dequantizeRow(w.type(), b, p, dst, 0, K);
+                Dequantizer.dequantizeRow(w.type(), b, w.offset(o), dst, 0, K);
         }
+    }
+
+    private static float half(byte[] q, int p) {
+        return Halfs.halfToFloat((q[p] & 0xFF) | (q[p + 1] & 0xFF) << 8);
     }
 
     /** Eight int8 quants at byte p as floats. */
-    private static FloatVector q8(ByteBuffer b, int p) {
-        return (FloatVector) ByteVector.fromByteBuffer(B64, b, p, LE).convertShape(VectorOperators.B2F, S, 0);
+    private static FloatVector q8(byte[] q, int p) {
+        return (FloatVector) ByteVector.fromArray(B64, q, p).convertShape(VectorOperators.B2F, S, 0);
     }
 
-    /** Row o of a Q8_0 W dotted with x[x0 .. x0 + K): per block, sum q * x, then scale by d. */
-    private static float dotQ8_0(QuantMatrix w, int o, float[] x, int x0, int K) {
-        ByteBuffer b = w.chunk(o);
-        int p = w.offset(o);
+    /** A Q8_0 row (bytes q) dotted with x[x0 .. x0 + K): per block, sum q * x, then scale by d. */
+    private static float dotQ8_0(byte[] q, float[] x, int x0, int K) {
         FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
-        int k = 0;
+        int k = 0, p = 0;
         for (; k + 64 <= K; k += 64, p += 68) {
-            FloatVector s0 = q8(b, p + 2).mul(FloatVector.fromArray(S, x, x0 + k));
-            s0 = q8(b, p + 10).fma(FloatVector.fromArray(S, x, x0 + k + 8), s0);
-            s0 = q8(b, p + 18).fma(FloatVector.fromArray(S, x, x0 + k + 16), s0);
-            s0 = q8(b, p + 26).fma(FloatVector.fromArray(S, x, x0 + k + 24), s0);
-            FloatVector s1 = q8(b, p + 36).mul(FloatVector.fromArray(S, x, x0 + k + 32));
-            s1 = q8(b, p + 44).fma(FloatVector.fromArray(S, x, x0 + k + 40), s1);
-            s1 = q8(b, p + 52).fma(FloatVector.fromArray(S, x, x0 + k + 48), s1);
-            s1 = q8(b, p + 60).fma(FloatVector.fromArray(S, x, x0 + k + 56), s1);
-            acc0 = s0.fma(FloatVector.broadcast(S, Halfs.halfToFloat(b.getShort(p))), acc0);
-            acc1 = s1.fma(FloatVector.broadcast(S, Halfs.halfToFloat(b.getShort(p + 34))), acc1);
+            FloatVector s0 = q8(q, p + 2).mul(FloatVector.fromArray(S, x, x0 + k));
+            s0 = q8(q, p + 10).fma(FloatVector.fromArray(S, x, x0 + k + 8), s0);
+            s0 = q8(q, p + 18).fma(FloatVector.fromArray(S, x, x0 + k + 16), s0);
+            s0 = q8(q, p + 26).fma(FloatVector.fromArray(S, x, x0 + k + 24), s0);
+            FloatVector s1 = q8(q, p + 36).mul(FloatVector.fromArray(S, x, x0 + k + 32));
+            s1 = q8(q, p + 44).fma(FloatVector.fromArray(S, x, x0 + k + 40), s1);
+            s1 = q8(q, p + 52).fma(FloatVector.fromArray(S, x, x0 + k + 48), s1);
+            s1 = q8(q, p + 60).fma(FloatVector.fromArray(S, x, x0 + k + 56), s1);
+            acc0 = s0.fma(FloatVector.broadcast(S, half(q, p)), acc0);
+            acc1 = s1.fma(FloatVector.broadcast(S, half(q, p + 34)), acc1);
         }
         if (k < K) {
-            FloatVector s0 = q8(b, p + 2).mul(FloatVector.fromArray(S, x, x0 + k));
-            s0 = q8(b, p + 10).fma(FloatVector.fromArray(S, x, x0 + k + 8), s0);
-            s0 = q8(b, p + 18).fma(FloatVector.fromArray(S, x, x0 + k + 16), s0);
-            s0 = q8(b, p + 26).fma(FloatVector.fromArray(S, x, x0 + k + 24), s0);
-            acc0 = s0.fma(FloatVector.broadcast(S, Halfs.halfToFloat(b.getShort(p))), acc0);
+            FloatVector s0 = q8(q, p + 2).mul(FloatVector.fromArray(S, x, x0 + k));
+            s0 = q8(q, p + 10).fma(FloatVector.fromArray(S, x, x0 + k + 8), s0);
+            s0 = q8(q, p + 18).fma(FloatVector.fromArray(S, x, x0 + k + 16), s0);
+            s0 = q8(q, p + 26).fma(FloatVector.fromArray(S, x, x0 + k + 24), s0);
+            acc0 = s0.fma(FloatVector.broadcast(S, half(q, p)), acc0);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
-    /** Row o of a Q4_0 W dotted with x: per block, sum (nibble - 8) * x, then scale by d. */
-    private static float dotQ4_0(QuantMatrix w, int o, float[] x, int x0, int K) {
-        ByteBuffer b = w.chunk(o);
-        int p = w.offset(o);
+    /** A Q4_0 row dotted with x: per block, sum (nibble - 8) * x, then scale by d. */
+    private static float dotQ4_0(byte[] q, float[] x, int x0, int K) {
         FloatVector acc = FloatVector.zero(S);
-        for (int k = 0; k < K; k += 32, p += 18) {
-            ByteVector q = ByteVector.fromByteBuffer(B128, b, p + 2, LE);
-            ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+        for (int k = 0, p = 0; k < K; k += 32, p += 18) {
+            ByteVector v = ByteVector.fromArray(B128, q, p + 2);
+            ByteVector lo = v.and((byte) 0x0F).sub((byte) 8);
+            ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
             FloatVector s = ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 0)).mul(FloatVector.fromArray(S, x, x0 + k));
             s = ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 1)).fma(FloatVector.fromArray(S, x, x0 + k + 8), s);
             s = ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, x0 + k + 16), s);
             s = ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 1)).fma(FloatVector.fromArray(S, x, x0 + k + 24), s);
-            acc = s.fma(FloatVector.broadcast(S, Halfs.halfToFloat(b.getShort(p))), acc);
+            acc = s.fma(FloatVector.broadcast(S, half(q, p)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }

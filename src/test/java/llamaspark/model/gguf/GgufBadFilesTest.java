@@ -152,17 +152,17 @@ class GgufBadFilesTest {
     }
 
     /**
-     * A sparse file of 4.4 GiB whose first tensor is 2.25 GiB: the header parses, offsets are past
+     * A sparse file of 4.6 GiB whose first tensor is 2.25 GiB: the header parses, offsets are past
      * 2^31 and 2^32, and the big tensor's last row reads through the windowed mapping.
      */
     @Test
     void sparseFileOverFourGiB() throws IOException {
         GgufWriter w = new GgufWriter(GgufFile.DEFAULT_ALIGNMENT);
         w.putString("general.architecture", "test");
-        long cols = 65536, bigRows = 9216, smallRows = 8192; // 2.25 GiB and 2 GiB of F32
+        long cols = 65536, bigRows = 9216, smallRows = 32768, lastRows = 1024; // 2.25 GiB F32, 2.1 GiB Q8_0
         w.tensor("big", new long[] {cols, bigRows}, GgmlType.F32);
         w.tensor("after", new long[] {cols, smallRows}, GgmlType.Q8_0);
-        w.tensor("last", new long[] {cols, smallRows}, GgmlType.F32);
+        w.tensor("last", new long[] {cols, lastRows}, GgmlType.F32);
         Path p = tmp.resolve("sparse.gguf");
         long dataStart;
         try (OutputStream os = Files.newOutputStream(p)) {
@@ -173,6 +173,10 @@ class GgufBadFilesTest {
             raf.setLength(dataStart + w.dataBytes());
             ByteBuffer pattern = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2.25f);
             raf.getChannel().write(pattern.flip(), dataStart + bigBytes - 8);
+            // the Q8_0 tensor after it (past 2^32): last block's scale 0x3C00 (f16 1.0), last quant 7
+            long afterEnd = dataStart + bigBytes + smallRows * (cols / 32 * 34);
+            raf.getChannel().write(ByteBuffer.wrap(new byte[] {0x00, 0x3C}), afterEnd - 34);
+            raf.getChannel().write(ByteBuffer.wrap(new byte[] {7}), afterEnd - 1);
         }
         GgufFile f = GgufFile.read(p);
         assertTrue(f.fileSize() > (1L << 32));
@@ -190,5 +194,16 @@ class GgufBadFilesTest {
         }
         assertEquals(0f, lastRow[0][0]);
         assertArrayEquals(new float[] {1.5f, -2.25f}, Arrays.copyOfRange(lastRow[0], (int) cols - 2, (int) cols));
+        // and through the engine's mapping API (the quant package's chunked QuantMatrix)
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            float[] row = new float[(int) cols];
+            GgufMapping.map(ch, big).dequantizeRow((int) bigRows - 1, row, 0);
+            assertArrayEquals(new float[] {0f, 1.5f, -2.25f}, Arrays.copyOfRange(row, (int) cols - 3, (int) cols));
+            GgufTensorInfo after = f.tensor("after");
+            assertTrue(after.fileOffset() + after.bytes() > (1L << 32));
+            GgufMapping.map(ch, after).dequantizeRow((int) smallRows - 1, row, 0);
+            assertArrayEquals(new float[] {0f, 0f, 7f}, Arrays.copyOfRange(row, (int) cols - 3, (int) cols));
+            assertEquals(0f, row[(int) cols - 33]);
+        }
     }
 }

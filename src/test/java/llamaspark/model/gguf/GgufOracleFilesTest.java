@@ -3,7 +3,6 @@ package llamaspark.model.gguf;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -113,10 +112,5 @@ class GgufOracleFilesTest {
         Tokenizer t = GgufVocabulary.read(GgufFile.read(DIR.resolve("aidreams260K-f32.gguf")).metadata());
         assertArrayEquals(new int[] {1, 429, 491, 433, 295, 429, 444, 445, 265, 262, 263, 342, 430},
                 t.encode("Once upon a time", true, false));
-    }
-
-    @Test
-    void noTiedClassifierInConvertedFiles() {
-        assertNull(GgufFile.read(DIR.resolve("kq256-f32.gguf")).tensor("output"));
     }
 }

@@ -2,8 +2,16 @@ package llamaspark.model;
 
 import java.nio.file.Path;
 import llamaspark.BadInputException;
+import llamaspark.model.gguf.GgufFile;
+import llamaspark.model.gguf.GgufLlamaSpec;
+import llamaspark.model.gguf.GgufWeights;
+import llamaspark.model.gguf.MagicBytes;
 
-/** Loads a model from either supported format, telling them apart by content. */
+/**
+ * Loads a model as float32 weights from any supported format, telling them apart by content: GGUF
+ * (magic "GGUF", dequantized), llama2.c version 1/2 exports (magic "ak42"), NumPy .npz, else
+ * llama2.c's legacy header-only format.
+ */
 public final class ModelFiles {
     private ModelFiles() {
     }
@@ -19,6 +27,13 @@ public final class ModelFiles {
                         + "seq_len: give them (--heads, --seq-len)");
             }
             return NpzReader.read(path, heads, seqLen, layout);
+        }
+        int magic = MagicBytes.read(path);
+        if (magic == GgufFile.MAGIC) {
+            return GgufWeights.read(GgufLlamaSpec.of(GgufFile.read(path)), layout);
+        }
+        if (magic == Llama2cExport.MAGIC) {
+            return Llama2cExportReader.read(path, layout);
         }
         return CheckpointReader.read(path, layout);
     }

@@ -72,6 +72,52 @@ public final class RandomCheckpoint {
         w.flush();
     }
 
+    /** Receives the random matrices in the order the seeded generator makes them. */
+    public interface MatrixVisitor {
+        /**
+         * @param name  llama2.c's name: tok_embeddings, wq, wk, wv, wo, w1, w2, w3, output
+         * @param layer the layer, or -1 for tok_embeddings and output
+         * @param rows  call {@code rows.next(row)} exactly {@code rows} times, in order
+         */
+        void matrix(String name, int layer, int rows, int cols, RowSource source) throws IOException;
+    }
+
+    /** The next row of the current matrix. */
+    public interface RowSource {
+        void next(float[] row);
+    }
+
+    /**
+     * Every random matrix of this model in generation order, row by row: the same values the
+     * legacy writer streams (RMSNorm weights are all 1 and RoPE tables are not random), so every
+     * format writes the same model.
+     */
+    public void forEachMatrix(MatrixVisitor v) throws IOException {
+        LlamaConfig c = config;
+        SplittableRandom rng = new SplittableRandom(seed);
+        RowSource src = row -> {
+            for (int i = 0; i < row.length; i++) {
+                row[i] = (float) rng.nextGaussian() * std;
+            }
+        };
+        int D = c.dim(), KVD = c.kvDim(), FD = c.hiddenDim(), n = c.layers();
+        v.matrix("tok_embeddings", -1, c.vocabSize(), D, src);
+        for (int l = 0; l < n; l++) v.matrix("wq", l, D, D, src);
+        for (int l = 0; l < n; l++) v.matrix("wk", l, KVD, D, src);
+        for (int l = 0; l < n; l++) v.matrix("wv", l, KVD, D, src);
+        for (int l = 0; l < n; l++) v.matrix("wo", l, D, D, src);
+        for (int l = 0; l < n; l++) v.matrix("w1", l, FD, D, src);
+        for (int l = 0; l < n; l++) v.matrix("w2", l, D, FD, src);
+        for (int l = 0; l < n; l++) v.matrix("w3", l, FD, D, src);
+        if (!c.sharedClassifier()) {
+            v.matrix("output", -1, c.vocabSize(), D, src);
+        }
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
     private final class Writer {
         private final OutputStream os;
         private final SplittableRandom rng;

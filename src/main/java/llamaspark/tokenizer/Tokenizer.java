@@ -22,9 +22,9 @@ import java.util.Objects;
 public final class Tokenizer implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** Beginning of sequence; run.c also uses it as "stop" when the model samples it. */
+    /** llama2.c's beginning of sequence; run.c also uses it as "stop" when the model samples it. */
     public static final int BOS = 1;
-    /** End of sequence; run.c does not stop on it, it just prints its piece. */
+    /** llama2.c's end of sequence; run.c does not stop on it, it just prints its piece. */
     public static final int EOS = 2;
 
     /** Pieces {@code <0x00>..<0xFF>} sit at ids 3..258, so an unknown byte b becomes b + 3. */
@@ -51,9 +51,16 @@ public final class Tokenizer implements Serializable {
     private final byte[][] decodedAfterBos;
     /** Id of the piece " " that run.c puts in front of every non-empty text; -1 if absent. */
     private final int dummyPrefixId;
+    /** This vocabulary's BOS and EOS ids ({@link #BOS}, {@link #EOS} for llama2.c tokenizers; GGUF files say). */
+    private final int bosId;
+    private final int eosId;
 
     /** Takes ownership of the arrays; they are validated by the callers. */
     Tokenizer(byte[][] pieces, float[] scores, int maxTokenLength) {
+        this(pieces, scores, maxTokenLength, BOS, EOS);
+    }
+
+    Tokenizer(byte[][] pieces, float[] scores, int maxTokenLength, int bosId, int eosId) {
         if (pieces.length != scores.length) {
             throw new IllegalArgumentException(
                     pieces.length + " pieces but " + scores.length + " scores");
@@ -62,6 +69,12 @@ public final class Tokenizer implements Serializable {
             throw new IllegalArgumentException("a vocabulary needs at least <unk>, <s> and </s>, got "
                     + pieces.length + " tokens");
         }
+        if (bosId < 0 || bosId >= pieces.length || eosId < 0 || eosId >= pieces.length) {
+            throw new IllegalArgumentException("bos id " + bosId + " or eos id " + eosId
+                    + " is outside the vocabulary [0, " + pieces.length + ")");
+        }
+        this.bosId = bosId;
+        this.eosId = eosId;
         this.pieces = pieces;
         this.scores = scores;
         this.maxTokenLength = maxTokenLength;
@@ -105,6 +118,11 @@ public final class Tokenizer implements Serializable {
      * models). Pieces are stored as UTF-8; max_token_length is the longest of them.
      */
     public static Tokenizer fromPieces(String[] pieces, float[] scores) {
+        return fromPieces(pieces, scores, BOS, EOS);
+    }
+
+    /** As {@link #fromPieces(String[], float[])}, with the vocabulary's own BOS and EOS ids (GGUF files). */
+    public static Tokenizer fromPieces(String[] pieces, float[] scores, int bosId, int eosId) {
         Objects.requireNonNull(pieces, "pieces");
         Objects.requireNonNull(scores, "scores");
         if (pieces.length != scores.length) {
@@ -117,7 +135,23 @@ public final class Tokenizer implements Serializable {
             bytes[i] = Objects.requireNonNull(pieces[i], "piece " + i).getBytes(StandardCharsets.UTF_8);
             longest = Math.max(longest, bytes[i].length);
         }
-        return new Tokenizer(bytes, scores.clone(), longest);
+        return new Tokenizer(bytes, scores.clone(), longest, bosId, eosId);
+    }
+
+    /** The merge score of token {@code id}. */
+    public float score(int id) {
+        checkId(id);
+        return scores[id];
+    }
+
+    /** Beginning-of-sequence id of this vocabulary. */
+    public int bosId() {
+        return bosId;
+    }
+
+    /** End-of-sequence id of this vocabulary. */
+    public int eosId() {
+        return eosId;
     }
 
     public int vocabSize() {
@@ -154,7 +188,7 @@ public final class Tokenizer implements Serializable {
         int[] tokens = new int[utf8.length + 3];
         int n = 0;
         if (bos) {
-            tokens[n++] = BOS;
+            tokens[n++] = bosId;
         }
         if (utf8.length > 0) {
             if (dummyPrefixId < 0) {
@@ -181,7 +215,7 @@ public final class Tokenizer implements Serializable {
         }
         n = mergePairs(tokens, n);
         if (eos) {
-            tokens[n++] = EOS;
+            tokens[n++] = eosId;
         }
         return Arrays.copyOf(tokens, n);
     }
@@ -250,7 +284,7 @@ public final class Tokenizer implements Serializable {
      */
     public byte[] piece(int prevToken, int token) {
         checkId(token);
-        return prevToken == BOS ? decodedAfterBos[token] : decoded[token];
+        return prevToken == bosId ? decodedAfterBos[token] : decoded[token];
     }
 
     /**

@@ -1,0 +1,382 @@
+package llamaspark.model.quant;
+
+import java.nio.ByteBuffer;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import llamaspark.model.Workers;
+
+/**
+ * Matrix products with a quantized weight read straight from its (mapped) buffers:
+ * {@code out[N, O] = x[N, K] * W[O, K]^T}, no float32 copy of W. Each panel of 16 weight rows is
+ * decoded once into a small float scratch in the float kernel's panel layout ([K][16]) and then
+ * multiplied into every row of the batch by the same 6 x 16 tile micro-kernel as
+ * {@code VectorKernel}, so a batch of 32 pays for decoding once. In run.c's order
+ * ({@code fused = false}) every output is the sequential sum of rounded products over the
+ * dequantized weights, bit for bit the float kernel's result on those weights. The fused kind
+ * uses FMA, and for a single row of Q8_0/Q4_0 skips the scratch: it multiplies each block's
+ * quants into x and scales the block's sum once (within float rounding of the reference).
+ * Scratch is per worker thread, allocated when a larger K first appears.
+ */
+public abstract class QuantKernel {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    static final int LANES = 8;
+    static final int PANEL = 2 * LANES;
+    private static final int TILE = 6;
+
+    private final Workers workers;
+    private final Split split = new Split();
+    private final float[][] tail;
+    /** Per worker: a decoded panel of 16 weight rows, [K][16]. */
+    private final float[][] panel;
+    /** Per worker: one decoded weight row, [K]. */
+    private final float[][] row;
+    /** Per worker: one row's bytes, copied out of the buffer in bulk (vector loads from a heap array are the fast ones). */
+    private final byte[][] bytes;
+    /** x repacked in tiles of 6 rows, [tile][k][6]. */
+    private float[] packed = new float[0];
+
+    /** A kernel in run.c's order ({@code fused = false}) or with fused multiply-adds. */
+    public static QuantKernel create(boolean fused, Workers workers) {
+        return fused ? new Fused(workers) : new RunCOrder(workers);
+    }
+
+    private QuantKernel(Workers workers) {
+        this.workers = workers;
+        int n = workers == null ? 1 : workers.size();
+        tail = new float[n][PANEL];
+        panel = new float[n][0];
+        row = new float[n][0];
+        bytes = new byte[n][0];
+    }
+
+    abstract FloatVector madd(FloatVector w, FloatVector b, FloatVector acc);
+
+    /** Whether a single row takes the fused decode-and-dot path for this type. */
+    abstract boolean fusedRow(GgmlType t);
+
+    /** Whether each dot product is summed in order k = 0..K-1 without FMA, as run.c does. */
+    public abstract boolean runcOrder();
+
+    public abstract String name();
+
+    private static final class RunCOrder extends QuantKernel {
+        RunCOrder(Workers workers) {
+            super(workers);
+        }
+
+        @Override
+        FloatVector madd(FloatVector w, FloatVector b, FloatVector acc) {
+            return acc.add(w.mul(b));
+        }
+
+        @Override
+        boolean fusedRow(GgmlType t) {
+            return false;
+        }
+
+        @Override
+        public boolean runcOrder() {
+            return true;
+        }
+
+        @Override
+        public String name() {
+            return "vector";
+        }
+    }
+
+    private static final class Fused extends QuantKernel {
+        Fused(Workers workers) {
+            super(workers);
+        }
+
+        @Override
+        FloatVector madd(FloatVector w, FloatVector b, FloatVector acc) {
+            return w.fma(b, acc);
+        }
+
+        @Override
+        boolean fusedRow(GgmlType t) {
+            return t == GgmlType.Q8_0 || t == GgmlType.Q4_0;
+        }
+
+        @Override
+        public boolean runcOrder() {
+            return false;
+        }
+
+        @Override
+        public String name() {
+            return "vector-fma";
+        }
+    }
+
+    /** {@code out[n * O + o] = sum_k x[n * K + k] * W[o, k]} for n < rows. */
+    public void matmul(float[] out, float[] x, int rows, QuantMatrix w) {
+        int K = w.cols();
+        int tiles = rows / TILE;
+        if (tiles > 0) {
+            pack(x, tiles, K);
+        }
+        int panels = (w.rows() + PANEL - 1) / PANEL;
+        if (workers == null || workers.size() == 1 || panels < 4 * workers.size()) {
+            multiply(out, x, rows, w, 0, panels, 0);
+            return;
+        }
+        split.out = out;
+        split.x = x;
+        split.rows = rows;
+        split.w = w;
+        workers.run(split);
+        split.out = null;
+        split.x = null;
+        split.w = null;
+    }
+
+    private void pack(float[] x, int tiles, int K) {
+        if (packed.length < tiles * TILE * K) {
+            packed = new float[tiles * TILE * K];
+        }
+        float[] p = packed;
+        for (int t = 0; t < tiles; t++) {
+            int base = t * TILE * K;
+            for (int r = 0; r < TILE; r++) {
+                int src = (t * TILE + r) * K;
+                for (int k = 0; k < K; k++) {
+                    p[base + k * TILE + r] = x[src + k];
+                }
+            }
+        }
+    }
+
+    private final class Split implements Workers.Job {
+        float[] out;
+        float[] x;
+        int rows;
+        QuantMatrix w;
+
+        @Override
+        public void run(int worker, int workers) {
+            int panels = (w.rows() + PANEL - 1) / PANEL;
+            multiply(out, x, rows, w, Workers.from(panels, worker, workers), Workers.from(panels, worker + 1, workers), worker);
+        }
+    }
+
+    /** Panels [p0, p1) of the product, on worker {@code wk}'s scratch. */
+    private void multiply(float[] out, float[] x, int rows, QuantMatrix w, int p0, int p1, int wk) {
+        int O = w.rows(), K = w.cols();
+        if (bytes[wk].length < w.rowBytes()) {
+            bytes[wk] = new byte[w.rowBytes()];
+        }
+        byte[] q = bytes[wk];
+        if (rows == 1 && fusedRow(w.type())) {
+            int o1 = Math.min(O, p1 * PANEL);
+            for (int o = p0 * PANEL; o < o1; o++) {
+                w.chunk(o).get(w.offset(o), q, 0, w.rowBytes());
+                out[o] = w.type() == GgmlType.Q8_0 ? dotQ8_0(q, x, 0, K) : dotQ4_0(q, x, 0, K);
+            }
+            return;
+        }
+        if (panel[wk].length < PANEL * K) {
+            panel[wk] = new float[PANEL * K];
+            row[wk] = new float[K];
+        }
+        float[] a = panel[wk];
+        int tiles = rows / TILE;
+        for (int p = p0; p < p1; p++) {
+            int o0 = p * PANEL;
+            decodePanel(w, o0, a, row[wk], q);
+            for (int t = 0; t < tiles; t++) {
+                rows6(out, packed, t * TILE * K, t * TILE, a, K, o0, O, wk);
+            }
+            int n = tiles * TILE;
+            for (; n + 2 <= rows; n += 2) {
+                rows2(out, x, n, a, K, o0, O, wk);
+            }
+            if (n < rows) {
+                row1(out, x, n, a, K, o0, O, wk);
+            }
+        }
+    }
+
+    /** Weight rows o0..o0+15 dequantized into a[k * 16 + r]; rows past the matrix are zero. */
+    private static void decodePanel(QuantMatrix w, int o0, float[] a, float[] tmp, byte[] q) {
+        int K = w.cols(), valid = Math.min(PANEL, w.rows() - o0);
+        for (int r = 0; r < PANEL; r++) {
+            if (r < valid) {
+                decodeRow(w, o0 + r, tmp, q);
+                for (int k = 0, i = r; k < K; k++, i += PANEL) {
+                    a[i] = tmp[k];
+                }
+            } else {
+                for (int k = 0, i = r; k < K; k++, i += PANEL) {
+                    a[i] = 0;
+                }
+            }
+        }
+    }
+
+    /** Row o dequantized into dst (ggml's values; Q8_0 and Q4_0 with vectors, the same products). */
+    static void decodeRow(QuantMatrix w, int o, float[] dst, byte[] q) {
+        ByteBuffer b = w.chunk(o);
+        int K = w.cols();
+        switch (w.type()) {
+            case Q8_0:
+                b.get(w.offset(o), q, 0, w.rowBytes());
+                for (int k = 0, p = 0; k < K; k += 32, p += 34) {
+                    FloatVector d = FloatVector.broadcast(S, half(q, p));
+                    for (int s = 0; s < 4; s++) {
+                        q8(q, p + 2 + 8 * s).mul(d).intoArray(dst, k + 8 * s);
+                    }
+                }
+                break;
+            case Q4_0:
+                b.get(w.offset(o), q, 0, w.rowBytes());
+                for (int k = 0, p = 0; k < K; k += 32, p += 18) {
+                    FloatVector d = FloatVector.broadcast(S, half(q, p));
+                    ByteVector v = ByteVector.fromArray(B128, q, p + 2);
+                    ByteVector lo = v.and((byte) 0x0F).sub((byte) 8);
+                    ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 0)).mul(d).intoArray(dst, k);
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 1)).mul(d).intoArray(dst, k + 8);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 0)).mul(d).intoArray(dst, k + 16);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 1)).mul(d).intoArray(dst, k + 24);
+                }
+                break;
+            default:
+                Dequantizer.dequantizeRow(w.type(), b, w.offset(o), dst, 0, K);
+        }
+    }
+
+    private static float half(byte[] q, int p) {
+        return Halfs.halfToFloat((q[p] & 0xFF) | (q[p + 1] & 0xFF) << 8);
+    }
+
+    /** Eight int8 quants at byte p as floats. */
+    private static FloatVector q8(byte[] q, int p) {
+        return (FloatVector) ByteVector.fromArray(B64, q, p).convertShape(VectorOperators.B2F, S, 0);
+    }
+
+    /** A Q8_0 row (bytes q) dotted with x[x0 .. x0 + K): per block, sum q * x, then scale by d. */
+    private static float dotQ8_0(byte[] q, float[] x, int x0, int K) {
+        FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+        int k = 0, p = 0;
+        for (; k + 64 <= K; k += 64, p += 68) {
+            FloatVector s0 = q8(q, p + 2).mul(FloatVector.fromArray(S, x, x0 + k));
+            s0 = q8(q, p + 10).fma(FloatVector.fromArray(S, x, x0 + k + 8), s0);
+            s0 = q8(q, p + 18).fma(FloatVector.fromArray(S, x, x0 + k + 16), s0);
+            s0 = q8(q, p + 26).fma(FloatVector.fromArray(S, x, x0 + k + 24), s0);
+            FloatVector s1 = q8(q, p + 36).mul(FloatVector.fromArray(S, x, x0 + k + 32));
+            s1 = q8(q, p + 44).fma(FloatVector.fromArray(S, x, x0 + k + 40), s1);
+            s1 = q8(q, p + 52).fma(FloatVector.fromArray(S, x, x0 + k + 48), s1);
+            s1 = q8(q, p + 60).fma(FloatVector.fromArray(S, x, x0 + k + 56), s1);
+            acc0 = s0.fma(FloatVector.broadcast(S, half(q, p)), acc0);
+            acc1 = s1.fma(FloatVector.broadcast(S, half(q, p + 34)), acc1);
+        }
+        if (k < K) {
+            FloatVector s0 = q8(q, p + 2).mul(FloatVector.fromArray(S, x, x0 + k));
+            s0 = q8(q, p + 10).fma(FloatVector.fromArray(S, x, x0 + k + 8), s0);
+            s0 = q8(q, p + 18).fma(FloatVector.fromArray(S, x, x0 + k + 16), s0);
+            s0 = q8(q, p + 26).fma(FloatVector.fromArray(S, x, x0 + k + 24), s0);
+            acc0 = s0.fma(FloatVector.broadcast(S, half(q, p)), acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** A Q4_0 row dotted with x: per block, sum (nibble - 8) * x, then scale by d. */
+    private static float dotQ4_0(byte[] q, float[] x, int x0, int K) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int k = 0, p = 0; k < K; k += 32, p += 18) {
+            ByteVector v = ByteVector.fromArray(B128, q, p + 2);
+            ByteVector lo = v.and((byte) 0x0F).sub((byte) 8);
+            ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+            FloatVector s = ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 0)).mul(FloatVector.fromArray(S, x, x0 + k));
+            s = ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 1)).fma(FloatVector.fromArray(S, x, x0 + k + 8), s);
+            s = ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, x0 + k + 16), s);
+            s = ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 1)).fma(FloatVector.fromArray(S, x, x0 + k + 24), s);
+            acc = s.fma(FloatVector.broadcast(S, half(q, p)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private void rows6(float[] out, float[] xp, int xBase, int n, float[] a, int K, int o0, int O, int wk) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        for (int xi = xBase, end = xBase + TILE * K, wi = 0; xi < end; xi += TILE, wi += PANEL) {
+            FloatVector w0 = FloatVector.fromArray(S, a, wi);
+            FloatVector w1 = FloatVector.fromArray(S, a, wi + LANES);
+            FloatVector b = FloatVector.broadcast(S, xp[xi]);
+            c00 = madd(w0, b, c00);
+            c01 = madd(w1, b, c01);
+            b = FloatVector.broadcast(S, xp[xi + 1]);
+            c10 = madd(w0, b, c10);
+            c11 = madd(w1, b, c11);
+            b = FloatVector.broadcast(S, xp[xi + 2]);
+            c20 = madd(w0, b, c20);
+            c21 = madd(w1, b, c21);
+            b = FloatVector.broadcast(S, xp[xi + 3]);
+            c30 = madd(w0, b, c30);
+            c31 = madd(w1, b, c31);
+            b = FloatVector.broadcast(S, xp[xi + 4]);
+            c40 = madd(w0, b, c40);
+            c41 = madd(w1, b, c41);
+            b = FloatVector.broadcast(S, xp[xi + 5]);
+            c50 = madd(w0, b, c50);
+            c51 = madd(w1, b, c51);
+        }
+        int valid = Math.min(PANEL, O - o0), o = n * O + o0;
+        store(c00, c01, out, o, valid, wk);
+        store(c10, c11, out, o + O, valid, wk);
+        store(c20, c21, out, o + 2 * O, valid, wk);
+        store(c30, c31, out, o + 3 * O, valid, wk);
+        store(c40, c41, out, o + 4 * O, valid, wk);
+        store(c50, c51, out, o + 5 * O, valid, wk);
+    }
+
+    private void rows2(float[] out, float[] x, int n, float[] a, int K, int o0, int O, int wk) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        int x0 = n * K;
+        for (int k = 0, wi = 0; k < K; k++, wi += PANEL) {
+            FloatVector w0 = FloatVector.fromArray(S, a, wi);
+            FloatVector w1 = FloatVector.fromArray(S, a, wi + LANES);
+            FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
+            c00 = madd(w0, b, c00);
+            c01 = madd(w1, b, c01);
+            b = FloatVector.broadcast(S, x[x0 + K + k]);
+            c10 = madd(w0, b, c10);
+            c11 = madd(w1, b, c11);
+        }
+        int valid = Math.min(PANEL, O - o0), o = n * O + o0;
+        store(c00, c01, out, o, valid, wk);
+        store(c10, c11, out, o + O, valid, wk);
+    }
+
+    private void row1(float[] out, float[] x, int n, float[] a, int K, int o0, int O, int wk) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        int x0 = n * K;
+        for (int k = 0, wi = 0; k < K; k++, wi += PANEL) {
+            FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
+            c0 = madd(FloatVector.fromArray(S, a, wi), b, c0);
+            c1 = madd(FloatVector.fromArray(S, a, wi + LANES), b, c1);
+        }
+        store(c0, c1, out, n * O + o0, Math.min(PANEL, O - o0), wk);
+    }
+
+    /** A panel's 16 outputs of one row; the last panel may hold fewer (stored via scratch). */
+    private void store(FloatVector lo, FloatVector hi, float[] out, int off, int valid, int wk) {
+        if (valid == PANEL) {
+            lo.intoArray(out, off);
+            hi.intoArray(out, off + LANES);
+        } else {
+            float[] t = tail[wk];
+            lo.intoArray(t, 0);
+            hi.intoArray(t, LANES);
+            System.arraycopy(t, 0, out, off, valid);
+        }
+    }
+}

@@ -1,11 +1,17 @@
 package llamaspark.model;
 
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 import llamaspark.BadInputException;
 import llamaspark.model.gguf.GgufFile;
 import llamaspark.model.gguf.GgufLlamaSpec;
 import llamaspark.model.gguf.GgufWeights;
+import llamaspark.model.gguf.GgufTensorInfo;
+import llamaspark.model.gguf.GgufVocabulary;
 import llamaspark.model.gguf.MagicBytes;
+import llamaspark.model.kernel.Backend;
+import llamaspark.tokenizer.Tokenizer;
 
 /**
  * Loads a model as float32 weights from any supported format, telling them apart by content: GGUF
@@ -36,5 +42,40 @@ public final class ModelFiles {
             return Llama2cExportReader.read(path, layout);
         }
         return CheckpointReader.read(path, layout);
+    }
+
+    /**
+     * The model at {@code path} ready for {@code backend}, with its tokenizer: the file's own
+     * vocabulary for GGUF (a {@code tokenizer} given beside it is then ignored), else the llama2.c
+     * tokenizer file {@code tokenizer}, which must be given.
+     */
+    public static LoadedModel open(Path path, Path tokenizer, Backend backend, int heads, int seqLen) {
+        if (!NpzReader.isNpz(path) && MagicBytes.read(path) == GgufFile.MAGIC) {
+            GgufLlamaSpec spec = GgufLlamaSpec.of(GgufFile.read(path));
+            Map<String, Integer> types = new TreeMap<>();
+            for (GgufTensorInfo t : spec.allTensors()) {
+                types.merge(t.type().name(), 1, Integer::sum);
+            }
+            return new LoadedModel(GgufWeights.read(spec, backend.layout()),
+                    GgufVocabulary.read(spec.file().metadata()), "gguf", types);
+        }
+        if (tokenizer == null) {
+            throw new BadInputException("--tokenizer", "no tokenizer given (only GGUF files carry their own)");
+        }
+        LlamaWeights weights = load(path, backend.layout(), heads, seqLen);
+        String format = format(path);
+        // Per layer: 2 norms + wq, wk, wv, wo, w1, w2, w3; then the embedding, the final norm and a separate classifier.
+        int tensors = weights.config.layers() * 9 + (weights.config.sharedClassifier() ? 2 : 3);
+        return new LoadedModel(weights, Tokenizer.load(tokenizer, weights.config.vocabSize()), format,
+                Map.of(format.equals("llama2.c-v2") ? "Q8_0 (llama2.c groups)" : "F32", tensors));
+    }
+
+    /** The format of a file that is not GGUF, by its content. */
+    private static String format(Path path) {
+        if (NpzReader.isNpz(path)) {
+            return "npz";
+        }
+        return MagicBytes.read(path) == Llama2cExport.MAGIC
+                ? "llama2.c-v" + Llama2cExportReader.readHeader(path).version() : "llama2.c";
     }
 }

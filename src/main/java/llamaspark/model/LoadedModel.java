@@ -1,0 +1,14 @@
+package llamaspark.model;
+
+import java.util.Map;
+import llamaspark.tokenizer.Tokenizer;
+
+/**
+ * A model ready for the engine: its weights in the form the chosen backend multiplies, the
+ * tokenizer that goes with it (the file's own vocabulary for GGUF), and what the file was.
+ *
+ * @param format      "gguf", "llama2.c" (legacy), "llama2.c-v1", "llama2.c-v2" or "npz"
+ * @param tensorTypes how many weight tensors of each stored type the file holds (e.g. F32 -> 9, Q8_0 -> 28)
+ */
+public record LoadedModel(LlamaWeights weights, Tokenizer tokenizer, String format, Map<String, Integer> tensorTypes) {
+}

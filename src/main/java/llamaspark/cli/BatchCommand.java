@@ -94,16 +94,19 @@ final class BatchCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             try (ProgressPrinter printer = ProgressPrinter.start(progress, () -> new Progress(System.nanoTime() - t0,
                     live.get(0), live.get(1), rows.size(), live.get(2), -1, -1), System.err, true)) {
-                generator.run(requests, r -> {
-                    write(json, os, record(r));
-                    counts[r.ok() ? 0 : 1]++;
-                    counts[2] += r.completionTokens().length;
-                    live.addAndGet(2, r.completionTokens().length);
-                    if (!r.ok()) {
-                        live.incrementAndGet(1);
-                    }
-                    live.incrementAndGet(0);
-                });
+                boolean more = true;
+                while (more) {
+                    more = generator.advance(requests, r -> {
+                        write(json, os, record(r));
+                        counts[r.ok() ? 0 : 1]++;
+                        counts[2] += r.completionTokens().length;
+                        if (!r.ok()) {
+                            live.incrementAndGet(1);
+                        }
+                        live.incrementAndGet(0);
+                    });
+                    live.set(2, generator.generatedTokens()); // step by step, so long rows show motion too
+                }
             }
             for (PromptRow r : bad) {
                 Map<String, Object> m = new LinkedHashMap<>();

@@ -66,6 +66,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
         private final Iterator<GenerationRequest> requests;
         private long rows;
         private long failed;
+        private long tokensCounted;
         private boolean done;
 
         Rows(Iterator<Row> input) {
@@ -108,6 +109,10 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                     emit(p, r.request(), r, r.error());
                 })) {
                     done = true;
+                }
+                counters.tokens(generator.generatedTokens() - tokensCounted);
+                tokensCounted = generator.generatedTokens();
+                if (done) {
                     profiles.add(new TaskProfile(executorId, host, partitionId, profile, rows, failed,
                             generator.promptTokens(), generator.generatedTokens(), System.nanoTime() - start,
                             ModelBundle.materialisations()));
@@ -129,7 +134,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
             if (error != null) {
                 failed++;
             }
-            counters.row(error != null, r == null ? 0 : r.completionTokens().length);
+            counters.row(error != null);
             ready.add(JobSchemas.generationRow(p, req, r, error, bundle, partitionId, executorId));
         }
     }

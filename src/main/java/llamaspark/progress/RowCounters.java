@@ -7,7 +7,7 @@ import org.apache.spark.util.LongAccumulator;
 
 /**
  * The job's named accumulators, as Spark's UI shows them: rows read (the total), rows done, rows
- * failed, completion tokens. Executors add to them row by row; their running values reach the
+ * failed, completion tokens. Executors add to them row by row and step by step; their running values reach the
  * driver in executor heartbeats, which {@link SparkProgress} reads.
  */
 public final class RowCounters implements Serializable {
@@ -30,13 +30,17 @@ public final class RowCounters implements Serializable {
         tokens = sc.longAccumulator(TOKENS);
     }
 
-    /** On an executor: one row finished, with {@code completionTokens} generated. */
-    public void row(boolean failed, long completionTokens) {
+    /** On an executor: one row finished. */
+    public void row(boolean failed) {
         rowsDone.add(1);
         if (failed) {
             rowsFailed.add(1);
         }
-        tokens.add(completionTokens);
+    }
+
+    /** On an executor: {@code n} more tokens generated (after each step, so long rows show motion too). */
+    public void tokens(long n) {
+        tokens.add(n);
     }
 
     /** On an executor: passes {@code rows} through, counting them as read. */

@@ -29,9 +29,9 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
     private final long[] ids; // [4] accumulator ids, by READ, DONE, FAILED, TOKENS
     private final long start = System.nanoTime();
     private final Map<Long, long[]> running = new HashMap<>(); // task id -> [4] latest heartbeat values
-    private final Set<Long> ended = new HashSet<>();
+    private final Set<Long> ended = new HashSet<>(); // task ids that ended: later heartbeats about them are stale
     private final Map<String, long[]> finished = new HashMap<>(); // "stage:partition" -> [4] final values
-    private final Set<Long> started = new HashSet<>();
+    private final Set<Long> runningTasks = new HashSet<>(); // task ids started, not ended
     private boolean totalKnown;
 
     /** Listens on {@code sc} for {@code counters} until {@link #close}. */
@@ -52,7 +52,7 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
         }
         int executors = sc.isLocal() ? 1 : Math.max(0, sc.statusTracker().getExecutorInfos().length - 1);
         return new Progress(System.nanoTime() - start, sum[DONE], sum[FAILED], totalKnown ? sum[READ] : -1, sum[TOKENS],
-                started.size(), executors);
+                runningTasks.size(), executors);
     }
 
     private static void add(long[] sum, long[] v) {
@@ -77,7 +77,7 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
 
     @Override
     public synchronized void onTaskStart(SparkListenerTaskStart e) {
-        started.add(e.taskInfo().taskId());
+        runningTasks.add(e.taskInfo().taskId());
     }
 
     @Override
@@ -95,7 +95,7 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
     @Override
     public synchronized void onTaskEnd(SparkListenerTaskEnd e) {
         TaskInfo t = e.taskInfo();
-        started.remove(t.taskId());
+        runningTasks.remove(t.taskId());
         ended.add(t.taskId());
         running.remove(t.taskId());
         if (t.successful()) {

@@ -27,6 +27,9 @@ import llamaspark.job.RowDefaults;
 import llamaspark.model.LlamaWeights;
 import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
+import llamaspark.progress.Progress;
+import llamaspark.progress.ProgressOptions;
+import llamaspark.progress.ProgressPrinter;
 import llamaspark.tokenizer.Tokenizer;
 import org.apache.hadoop.conf.Configuration;
 import llamaspark.job.EngineOptions;
@@ -57,11 +60,14 @@ final class BatchCommand implements Callable<Integer> {
     @Mixin
     RowDefaults rowDefaults = new RowDefaults();
     @Option(names = "--profile", description = "print the stage table on stderr") boolean profile;
+    @Mixin
+    ProgressOptions progress = new ProgressOptions();
 
     @Override
     public Integer call() throws IOException {
         engine.validate();
         rowDefaults.validate();
+        progress.validate();
         if (Files.exists(out) && !overwrite) {
             throw new BadInputException(out.toString(), "output file exists; choose another --out or pass --overwrite");
         }
@@ -79,19 +85,29 @@ final class BatchCommand implements Callable<Integer> {
              BatchGenerator generator = BatchGenerator.create(weights, tokenizer,
                      GeneratorOptions.of(options.backend, engine.batchSize).withThreads(engine.threads(Runtime.getRuntime().availableProcessors())), prof)) {
             long[] counts = new long[3];
-            List<PromptRow> bad = new ArrayList<>();
-            Iterator<GenerationRequest> requests = rows.stream().filter(r -> {
-                if (r.inputError() != null) {
-                    bad.add(r);
-                    return false;
+            List<PromptRow> bad = rows.stream().filter(r -> r.inputError() != null).toList();
+            Iterator<GenerationRequest> requests = rows.stream().filter(r -> r.inputError() == null)
+                    .map(defaults::requestFor).iterator();
+            // Rows done so far, read by the progress thread: [done, failed, tokens].
+            java.util.concurrent.atomic.AtomicLongArray live = new java.util.concurrent.atomic.AtomicLongArray(
+                    new long[] {bad.size(), bad.size(), 0});
+            long t0 = System.nanoTime();
+            try (ProgressPrinter printer = ProgressPrinter.start(progress, () -> new Progress(System.nanoTime() - t0,
+                    live.get(0), live.get(1), rows.size(), live.get(2), -1, -1), System.err, true)) {
+                boolean more = true;
+                while (more) {
+                    more = generator.advance(requests, r -> {
+                        write(json, os, record(r));
+                        counts[r.ok() ? 0 : 1]++;
+                        counts[2] += r.completionTokens().length;
+                        if (!r.ok()) {
+                            live.incrementAndGet(1);
+                        }
+                        live.incrementAndGet(0);
+                    });
+                    live.set(2, generator.generatedTokens()); // step by step, so long rows show motion too
                 }
-                return true;
-            }).map(defaults::requestFor).iterator();
-            generator.run(requests, r -> {
-                write(json, os, record(r));
-                counts[r.ok() ? 0 : 1]++;
-                counts[2] += r.completionTokens().length;
-            });
+            }
             for (PromptRow r : bad) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("id", r.id());

@@ -11,9 +11,13 @@ import java.util.ArrayList;
 import java.util.List;
 import llamaspark.BadInputException;
 import llamaspark.profile.Stage;
+import llamaspark.progress.ProgressPrinter;
+import llamaspark.progress.RowCounters;
+import llamaspark.progress.SparkProgress;
 import llamaspark.report.Report;
 import llamaspark.profile.StageProfile;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -73,7 +77,7 @@ public final class GenerateJob {
         }
         SparkSession spark = builder.getOrCreate();
         try {
-            JobResult result = execute(spark, options);
+            JobResult result = execute(spark, options, err);
             out.print(result.report());
             out.flush();
             return 0;
@@ -103,6 +107,11 @@ public final class GenerateJob {
      * timings, write the run report, then move the output into place.
      */
     public static JobResult execute(SparkSession spark, JobOptions o) {
+        return execute(spark, o, System.err);
+    }
+
+    /** {@link #execute(SparkSession, JobOptions)}, printing progress lines on {@code progress}. */
+    public static JobResult execute(SparkSession spark, JobOptions o, PrintStream progress) {
         o.validate();
         Instant started = Instant.now();
         long t0 = System.nanoTime();
@@ -117,7 +126,7 @@ public final class GenerateJob {
             Dataset<Row> prompts = PromptSource.read(spark, o.prompts);
 
             int partitions = o.partitions > 0 ? o.partitions : spark.sparkContext().defaultParallelism();
-            List<TaskProfile> tasks = generate(spark, o, bundle, prompts, partitions, output.staged("generations"));
+            List<TaskProfile> tasks = generate(spark, o, bundle, prompts, partitions, output.staged("generations"), progress);
 
             StageProfile cluster = writeTimings(spark, tasks, output);
 
@@ -143,14 +152,20 @@ public final class GenerateJob {
      * partition order.
      */
     private static List<TaskProfile> generate(SparkSession spark, JobOptions o, ModelBundle bundle, Dataset<Row> prompts,
-                                              int partitions, String dir) {
+                                              int partitions, String dir, PrintStream progressOut) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<ModelBundle> model = jsc.broadcast(bundle);
         CollectionAccumulator<TaskProfile> profiles = spark.sparkContext().collectionAccumulator("llamaspark.task-profiles");
-        prompts.repartition(partitions, col("id"))
-                .mapPartitions(new PartitionGenerator(model, o.jobDefaults(), o.engine.batchSize, o.engine.threads, profiles),
-                        Encoders.row(JobSchemas.GENERATIONS))
-                .write().parquet(dir);
+        RowCounters counters = new RowCounters(spark.sparkContext());
+        // Counting the prompts on their way into the shuffle gives the total without another pass.
+        Dataset<Row> counted = prompts.mapPartitions((MapPartitionsFunction<Row, Row>) counters::read, Encoders.row(JobSchemas.PROMPTS));
+        try (SparkProgress live = new SparkProgress(spark.sparkContext(), counters);
+             ProgressPrinter printer = ProgressPrinter.start(o.progress, live::now, progressOut, false)) {
+            counted.repartition(partitions, col("id"))
+                    .mapPartitions(new PartitionGenerator(model, o.jobDefaults(), o.engine.batchSize, o.engine.threads, profiles, counters),
+                            Encoders.row(JobSchemas.GENERATIONS))
+                    .write().parquet(dir);
+        }
         List<TaskProfile> tasks = new ArrayList<>(profiles.value());
         tasks.sort((a, b) -> Integer.compare(a.partitionId(), b.partitionId()));
         return tasks;

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import llamaspark.BadInputException;
+import llamaspark.progress.ProgressOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -40,6 +41,9 @@ public final class JobOptions {
     @Mixin
     RowDefaults rows = new RowDefaults();
 
+    @Mixin
+    ProgressOptions progress = new ProgressOptions();
+
     /** Checks what can be checked before Spark starts; names the option at fault. */
     void validate() {
         if (prompts.isEmpty()) {
@@ -51,6 +55,7 @@ public final class JobOptions {
             throw new BadInputException("--partitions", partitions + " must be >= 0");
         }
         rows.validate();
+        progress.validate();
     }
 
     JobDefaults jobDefaults() {

@@ -10,6 +10,7 @@ import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GenerationResult;
 import llamaspark.generate.GeneratorOptions;
 import llamaspark.profile.StageProfile;
+import llamaspark.progress.RowCounters;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -21,7 +22,8 @@ import org.apache.spark.util.CollectionAccumulator;
  * Runs one partition of prompts through the engine on an executor: the broadcast model (one copy
  * per executor JVM), a batched generator with continuous batching, and one stage profile for the
  * task, reported to the driver through an accumulator when the partition is done. Output rows are
- * produced as rows finish, not all at the end.
+ * produced as rows finish, not all at the end; each finished row is counted in the job's
+ * {@link RowCounters} at once, for the driver's live progress.
  */
 final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
@@ -31,15 +33,17 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private final int batchSize;
     private final int threads;
     private final CollectionAccumulator<TaskProfile> profiles;
+    private final RowCounters counters;
 
     /** @param threads per task; 0 = the cores Spark gives the task */
     PartitionGenerator(Broadcast<ModelBundle> model, JobDefaults defaults, int batchSize, int threads,
-                       CollectionAccumulator<TaskProfile> profiles) {
+                       CollectionAccumulator<TaskProfile> profiles, RowCounters counters) {
         this.model = model;
         this.defaults = defaults;
         this.batchSize = batchSize;
         this.threads = threads;
         this.profiles = profiles;
+        this.counters = counters;
     }
 
     @Override
@@ -62,6 +66,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
         private final Iterator<GenerationRequest> requests;
         private long rows;
         private long failed;
+        private long tokensCounted;
         private boolean done;
 
         Rows(Iterator<Row> input) {
@@ -104,6 +109,10 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                     emit(p, r.request(), r, r.error());
                 })) {
                     done = true;
+                }
+                counters.tokens(generator.generatedTokens() - tokensCounted);
+                tokensCounted = generator.generatedTokens();
+                if (done) {
                     profiles.add(new TaskProfile(executorId, host, partitionId, profile, rows, failed,
                             generator.promptTokens(), generator.generatedTokens(), System.nanoTime() - start,
                             ModelBundle.materialisations()));
@@ -125,6 +134,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
             if (error != null) {
                 failed++;
             }
+            counters.row(error != null);
             ready.add(JobSchemas.generationRow(p, req, r, error, bundle, partitionId, executorId));
         }
     }

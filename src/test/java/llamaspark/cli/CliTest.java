@@ -128,4 +128,45 @@ class CliTest {
         assertEquals(2, again.exit());
         assertTrue(again.err().contains("output file exists"), again.err());
     }
+
+    @Test
+    void batchPrintsProgressLinesIntoANonTerminal(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("gen.jsonl");
+        Run r = run("batch", "--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
+                "--prompts", "data/prompts.jsonl,data/prompts.txt", "--out", out.toString(), "--batch-size", "2",
+                "--threads", "1", "--progress-interval", "0.01");
+        assertEquals(0, r.exit(), r.err());
+        // Not a terminal (tests run on pipes): whole lines, no bar redrawn with \r.
+        assertTrue(r.err().indexOf('\r') < 0, r.err());
+        java.util.regex.Pattern line = java.util.regex.Pattern.compile(
+                "progress: rows (\\d+)/16 \\([0-9.]+%\\), failed (\\d+), tokens (\\d+), [0-9.]+ tok/s now, [0-9.]+ overall, "
+                        + "elapsed \\d+:\\d\\d:\\d\\d, ETA (\\d+:\\d\\d:\\d\\d|\\?)");
+        java.util.List<long[]> seen = new java.util.ArrayList<>();
+        for (String l : r.err().split("\n")) {
+            if (l.startsWith("progress:")) {
+                java.util.regex.Matcher m = line.matcher(l);
+                assertTrue(m.matches(), l);
+                seen.add(new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3))});
+            }
+        }
+        assertTrue(seen.size() >= 2, r.err());
+        assertTrue(seen.get(0)[0] < 16, "the first line comes while rows are running: " + r.err());
+        for (int i = 1; i < seen.size(); i++) {
+            assertTrue(seen.get(i)[0] >= seen.get(i - 1)[0] && seen.get(i)[2] >= seen.get(i - 1)[2], r.err());
+        }
+        long[] last = seen.get(seen.size() - 1);
+        assertEquals(16, last[0]);
+        assertEquals(0, last[1]);
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        long tokens = 0;
+        for (String l : Files.readAllLines(out)) {
+            tokens += json.readTree(l).get("completion_tokens").asLong();
+        }
+        assertEquals(tokens, last[2]);
+
+        Run quiet = run("batch", "--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
+                "--prompts", "data/prompts.txt", "--out", out.toString(), "--overwrite", "--quiet", "--progress-interval", "0.01");
+        assertEquals(0, quiet.exit(), quiet.err());
+        assertTrue(!quiet.err().contains("progress:") && quiet.err().startsWith("rows 8 (ok 8, failed 0)"), quiet.err());
+    }
 }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code jobs/llamaspark}: one subcommand per task. */
 @Command(name = "llamaspark", mixinStandardHelpOptions = true, version = "llamaspark 0.1.0",
         description = "Batched Llama generation, token-exact against llama2.c, with the study's stage profile.",
-        subcommands = {GenerateCommand.class, BatchCommand.class, BenchCommand.class, MakeCheckpointCommand.class,
+        subcommands = {GenerateCommand.class, BatchCommand.class, BenchCommand.class, MakeCheckpointCommand.class, TokenizeCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
 

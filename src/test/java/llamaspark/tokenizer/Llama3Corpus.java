@@ -38,6 +38,12 @@ final class Llama3Corpus {
     private static final int[][] MARKS = {{0x093E, 0x094C}, {0x064B, 0x0652}, {0x0300, 0x036F}, {0x0E31, 0x0E3A}};
     private static final int[][] EMOJI = {{0x1F600, 0x1F64F}, {0x1F300, 0x1F5FF}, {0x1F680, 0x1F6C5}, {0x2600, 0x26FF}};
 
+    /** Edge cases: long runs (whitespace, digits, one letter), 4-byte characters, Unicode spaces, marks, ligatures. */
+    static final List<String> EDGE_CASES = List.of(" ".repeat(200), "a" + " ".repeat(100) + "b", "\t".repeat(50),
+            "x" + "\n".repeat(30) + "y", "1".repeat(50), "z".repeat(3000), "ab".repeat(1000), "🦙".repeat(100),
+            " ".repeat(7) + "\n", "'s'S'sS".repeat(20), "a\u00a0\u00a0\u00a0b", "\u3000\u3000x", "!".repeat(37),
+            "ﬁ ﬀ ℌ Ⅻ ①②③", "x\u200b\u200by", "\u0301\u0301a", "", " ", "\n", "a", "'", "''s", " 's");
+
     private Llama3Corpus() {}
 
     static List<String> lines(long seed, int count) {

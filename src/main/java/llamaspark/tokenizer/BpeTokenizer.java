@@ -59,6 +59,8 @@ public final class BpeTokenizer implements TextTokenizer {
     private final PairMergeMap merges;
     private final String splitRegex;
     private final Pattern split;
+    /** The pattern is Llama 3's: use the hand-written {@link Llama3Splitter} instead of the regex. */
+    private final boolean llama3Split;
     private final boolean ignoreMerges;
     private final HashMap<String, Integer> specialIds;
     /** Longest special text first, so "<|a|>x" never loses to a prefix; null if there are none. */
@@ -141,6 +143,7 @@ public final class BpeTokenizer implements TextTokenizer {
         }
         this.splitRegex = splitRegex;
         this.split = Pattern.compile(splitRegex, Pattern.UNICODE_CHARACTER_CLASS);
+        this.llama3Split = splitRegex.equals(LLAMA3_PATTERN);
         this.ignoreMerges = ignoreMerges;
         if (specialIds.isEmpty()) {
             specialPattern = null;
@@ -293,6 +296,14 @@ public final class BpeTokenizer implements TextTokenizer {
     /** Text between special tokens: the regex pieces (and any text between matches) one by one. */
     private void encodeOrdinary(String text, int from, int to, Work w) {
         if (from >= to) {
+            return;
+        }
+        if (llama3Split) {
+            for (int i = from; i < to;) {
+                int j = Llama3Splitter.next(text, i, to);
+                encodeWord(text, i, j, w);
+                i = j;
+            }
             return;
         }
         Matcher m = split.matcher(text);

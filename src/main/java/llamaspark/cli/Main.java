@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "llamaspark", mixinStandardHelpOptions = true, version = "llamaspark 0.1.0",
         description = "Batched Llama generation, token-exact against llama2.c, with the study's stage profile.",
         subcommands = {GenerateCommand.class, BatchCommand.class, BenchCommand.class, MakeCheckpointCommand.class, ReportCommand.class,
+                TokenizeCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -1,6 +1,5 @@
 package llamaspark.tokenizer;
 
-import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -19,7 +18,7 @@ import java.util.Objects;
  * field-wise serializers (Kryo) both give a working copy when Spark broadcasts one; encode and
  * decode are safe to call from many threads at once.
  */
-public final class Tokenizer implements Serializable {
+public final class Tokenizer implements TextTokenizer {
     private static final long serialVersionUID = 1L;
 
     /** llama2.c's beginning of sequence; run.c also uses it as "stop" when the model samples it. */
@@ -154,8 +153,25 @@ public final class Tokenizer implements Serializable {
         return eosId;
     }
 
+    @Override
     public int vocabSize() {
         return pieces.length;
+    }
+
+    @Override
+    public int bosId() {
+        return BOS;
+    }
+
+    @Override
+    public int eosId() {
+        return EOS;
+    }
+
+    /** EOS only: run.c's stop on a sampled BOS is the generator's rule ({@code EndTokens}). */
+    @Override
+    public int[] endOfGenerationIds() {
+        return new int[] {EOS};
     }
 
     /** As declared by the file (.bin) or the longest piece in bytes (JSON, {@link #fromPieces}). */
@@ -182,6 +198,7 @@ public final class Tokenizer implements Serializable {
      * @throws IllegalArgumentException if a byte falls back to an id the vocabulary lacks
      * @throws IllegalStateException if the text is non-empty and the vocabulary has no " " piece
      */
+    @Override
     public int[] encode(String text, boolean bos, boolean eos) {
         Objects.requireNonNull(text, "text");
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
@@ -282,6 +299,7 @@ public final class Tokenizer implements Serializable {
      * Returns a shared precomputed array so per-token printing allocates nothing; callers must
      * not modify it.
      */
+    @Override
     public byte[] piece(int prevToken, int token) {
         checkId(token);
         return prevToken == bosId ? decodedAfterBos[token] : decoded[token];
@@ -306,6 +324,7 @@ public final class Tokenizer implements Serializable {
      *
      * @param prevToken the token before {@code tokens[from]} (BOS drops the dummy-prefix space)
      */
+    @Override
     public String decodeText(int[] tokens, int from, int to, int prevToken) {
         Objects.checkFromToIndex(from, to, tokens.length);
         int length = 0;

@@ -1,0 +1,173 @@
+package llamaspark.chat;
+
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import java.io.Serializable;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import llamaspark.tokenizer.TokenizerConfig;
+
+/**
+ * A model's Jinja chat template (tokenizer_config.json's {@code chat_template}, or GGUF's
+ * {@code tokenizer.chat_template}) rendered with Jinjava the way Hugging Face renders it:
+ * {@code trim_blocks} and {@code lstrip_blocks} on, variables {@code messages},
+ * {@code add_generation_prompt}, {@code bos_token}, {@code eos_token}, and the functions
+ * {@code raise_exception(msg)} and {@code strftime_now(format)}.
+ *
+ * <p>Serializable (the template text; the engine is built on first use in each JVM). Render is
+ * thread-safe.
+ */
+public final class ChatTemplate implements Serializable {
+    private static final long serialVersionUID = 1L;
+    /**
+     * The message of the template's {@code raise_exception} in this thread's current render:
+     * Jinjava turns exceptions from functions into a generic error, so the text is kept aside.
+     */
+    private static final ThreadLocal<String> RAISED = new ThreadLocal<>();
+
+    private final String template;
+    private final String bosToken;
+    private final String eosToken;
+    private transient volatile Jinjava jinjava;
+
+    public ChatTemplate(String template, String bosToken, String eosToken) {
+        this.template = Objects.requireNonNull(template, "template");
+        this.bosToken = bosToken == null ? "" : bosToken;
+        this.eosToken = eosToken == null ? "" : eosToken;
+    }
+
+    /** From tokenizer_config.json; null if it has no chat template. */
+    public static ChatTemplate of(TokenizerConfig config) {
+        return config.chatTemplate() == null ? null
+                : new ChatTemplate(config.chatTemplate(), config.bosToken(), config.eosToken());
+    }
+
+    public String template() {
+        return template;
+    }
+
+    /**
+     * The prompt text for {@code messages}.
+     *
+     * @throws ChatTemplateException when the template raises (e.g. roles that do not alternate)
+     *     or cannot be rendered
+     */
+    public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        List<Map<String, Object>> list = new ArrayList<>(messages.size());
+        for (ChatMessage m : messages) {
+            Map<String, Object> map = new LinkedHashMap<>();
+            map.put("role", m.role());
+            map.put("content", m.content());
+            list.add(map);
+        }
+        Map<String, Object> vars = new HashMap<>();
+        vars.put("messages", list);
+        vars.put("add_generation_prompt", addGenerationPrompt);
+        vars.put("bos_token", bosToken);
+        vars.put("eos_token", eosToken);
+        // Templates test "strftime_now is defined" before calling it (Llama 3.1+); in Jinjava a
+        // function is not a variable, so a marker makes the test true while calls reach the function.
+        vars.put("strftime_now", "strftime_now");
+        vars.put("raise_exception", "raise_exception");
+        RAISED.remove();
+        RenderResult result;
+        try {
+            result = engine().renderForResult(template, vars);
+        } finally {
+            String raised = RAISED.get();
+            RAISED.remove();
+            if (raised != null) {
+                throw new ChatTemplateException(raised);
+            }
+        }
+        for (TemplateError e : result.getErrors()) {
+            if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
+                throw new ChatTemplateException("chat template: " + e.getMessage());
+            }
+        }
+        return result.getOutput();
+    }
+
+    private Jinjava engine() {
+        Jinjava j = jinjava;
+        if (j == null) {
+            JinjavaConfig config = JinjavaConfig.newBuilder()
+                    .withTrimBlocks(true)
+                    .withLstripBlocks(true)
+                    // Message text is data: never render template tags that a user wrote in it.
+                    .withNestedInterpretationEnabled(false)
+                    // Jinja's own semantics where Jinjava kept older behaviour by default: {{- -}} and
+                    // {#- -#} trim, "-" only right after the brace, operator precedence, dict iteration.
+                    .withLegacyOverrides(LegacyOverrides.newBuilder()
+                            .withUseTrimmingForNotesAndExpressions(true)
+                            .withParseWhitespaceControlStrictly(true)
+                            .withUseNaturalOperatorPrecedence(true)
+                            .withIterateOverMapKeys(true)
+                            .withEvaluateMapKeys(true)
+                            .withKeepNullableLoopValues(true)
+                            .withUsePyishObjectMapper(true)
+                            .build())
+                    .build();
+            j = new Jinjava(config);
+            j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
+                    ChatTemplate.class, "raiseException", String.class));
+            j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
+                    ChatTemplate.class, "strftimeNow", String.class));
+            jinjava = j;
+        }
+        return j;
+    }
+
+    /** Jinja's {@code raise_exception}: the template's own message becomes the error. */
+    public static String raiseException(String message) {
+        if (RAISED.get() == null) {
+            RAISED.set(message);
+        }
+        throw new ChatTemplateException(message);
+    }
+
+    /** Python's {@code strftime} for the directives chat templates use (%d %b %B %Y %m %H %M %S %y %a %A %%). */
+    public static String strftimeNow(String format) {
+        ZonedDateTime now = ZonedDateTime.now();
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < format.length(); i++) {
+            char c = format.charAt(i);
+            if (c != '%' || i + 1 == format.length()) {
+                sb.append(c);
+                continue;
+            }
+            char d = format.charAt(++i);
+            String pattern = switch (d) {
+                case 'd' -> "dd";
+                case 'b' -> "MMM";
+                case 'B' -> "MMMM";
+                case 'Y' -> "yyyy";
+                case 'y' -> "yy";
+                case 'm' -> "MM";
+                case 'H' -> "HH";
+                case 'M' -> "mm";
+                case 'S' -> "ss";
+                case 'a' -> "EEE";
+                case 'A' -> "EEEE";
+                default -> null;
+            };
+            if (pattern != null) {
+                sb.append(now.format(DateTimeFormatter.ofPattern(pattern, Locale.ENGLISH)));
+            } else {
+                sb.append(d == '%' ? "%" : "%" + d);
+            }
+        }
+        return sb.toString();
+    }
+}

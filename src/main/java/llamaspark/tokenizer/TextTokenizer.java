@@ -1,0 +1,32 @@
+package llamaspark.tokenizer;
+
+import java.io.Serializable;
+
+/**
+ * What the engine needs from a tokenizer, whatever its kind: llama2.c's SentencePiece-style
+ * {@link Tokenizer} or the byte-level {@link BpeTokenizer} of Llama 3. Implementations are
+ * immutable and thread-safe, and serializable so Spark can broadcast them.
+ */
+public interface TextTokenizer extends Serializable {
+
+    int vocabSize();
+
+    /** Ids of {@code text} (special-token text is encoded as plain text), with optional BOS and EOS. */
+    int[] encode(String text, boolean bos, boolean eos);
+
+    int bosId();
+
+    int eosId();
+
+    /** Ids that end a generated row: EOS and the model's other end-of-turn ids. */
+    int[] endOfGenerationIds();
+
+    /**
+     * The bytes {@code token} stands for when it follows {@code prevToken}. Shared array: callers
+     * must not modify it. A piece may hold part of a multi-byte character; see {@link StreamingDecoder}.
+     */
+    byte[] piece(int prevToken, int token);
+
+    /** The text of {@code tokens[from, to)}: pieces joined as bytes, malformed UTF-8 as U+FFFD. */
+    String decodeText(int[] tokens, int from, int to, int prevToken);
+}

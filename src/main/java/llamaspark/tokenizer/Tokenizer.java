@@ -143,35 +143,27 @@ public final class Tokenizer implements TextTokenizer {
         return scores[id];
     }
 
-    /** Beginning-of-sequence id of this vocabulary. */
-    public int bosId() {
-        return bosId;
-    }
-
-    /** End-of-sequence id of this vocabulary. */
-    public int eosId() {
-        return eosId;
-    }
-
     @Override
     public int vocabSize() {
         return pieces.length;
     }
 
+    /** Beginning-of-sequence id of this vocabulary. */
     @Override
     public int bosId() {
-        return BOS;
+        return bosId;
     }
 
+    /** End-of-sequence id of this vocabulary. */
     @Override
     public int eosId() {
-        return EOS;
+        return eosId;
     }
 
     /** EOS only: run.c's stop on a sampled BOS is the generator's rule ({@code EndTokens}). */
     @Override
     public int[] endOfGenerationIds() {
-        return new int[] {EOS};
+        return new int[] {eosId};
     }
 
     /** As declared by the file (.bin) or the longest piece in bytes (JSON, {@link #fromPieces}). */

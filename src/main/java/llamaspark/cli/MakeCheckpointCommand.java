@@ -6,7 +6,15 @@ import java.util.Locale;
 import llamaspark.BadInputException;
 import llamaspark.model.Llama2cExport;
 import llamaspark.model.LlamaConfig;
+import java.nio.file.Files;
+import llamaspark.model.LlamaMath;
+import llamaspark.model.RopeScaling;
+import llamaspark.model.gguf.GgufBpeVocabulary;
+import llamaspark.model.gguf.RandomBpeGguf;
 import llamaspark.model.gguf.RandomGguf;
+import llamaspark.model.hf.RandomHf;
+import llamaspark.tokenizer.BpeTokenizer;
+import llamaspark.tokenizer.HfTokenizerFiles;
 import llamaspark.model.quant.GgmlType;
 import llamaspark.tokenizer.Tokenizer;
 import llamaspark.model.RandomCheckpoint;
@@ -31,13 +39,24 @@ final class MakeCheckpointCommand implements Callable<Integer> {
     @Option(names = "--unshared", description = "write a separate classifier instead of sharing the embedding")
     boolean unshared;
     @Option(names = "--format", defaultValue = "legacy",
-            description = "legacy (llama2.c run.c), v1 (llama2.c float export), v2 (llama2.c int8 export) or gguf")
+            description = "legacy (llama2.c run.c), v1 (llama2.c float export), v2 (llama2.c int8 export), gguf, "
+                    + "or hf (a Hugging Face directory at --out: config.json, safetensors, tokenizer.json)")
     String format;
     @Option(names = "--type", defaultValue = "f32",
             description = "GGUF tensor type: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k (norms stay f32)")
     String type;
-    @Option(names = "--tokenizer", description = "GGUF: store this llama2.c tokenizer's vocabulary (default: a synthetic one)")
+    @Option(names = "--tokenizer", description = "GGUF: store this llama2.c tokenizer's vocabulary (default: a synthetic one), "
+            + "or a tokenizer.json's byte-level BPE vocabulary; hf: copy this tokenizer.json")
     Path tokenizer;
+    @Option(names = "--rope-theta", defaultValue = "10000", description = "gguf with a tokenizer.json, hf: RoPE theta")
+    float ropeTheta;
+    @Option(names = "--rope-scaling", defaultValue = "none",
+            description = "gguf with a tokenizer.json, hf: none, llama3:FACTOR,LOW,HIGH,ORIGINAL_CONTEXT (e.g. llama3:8,1,4,8192) or linear:FACTOR")
+    String ropeScaling;
+    @Option(names = "--rms-eps", defaultValue = "1e-5", description = "gguf with a tokenizer.json, hf: RMSNorm epsilon")
+    float rmsEps;
+    @Option(names = "--shards", defaultValue = "1", description = "hf: number of safetensors files (with an index when > 1)")
+    int shards;
 
     @Override
     public Integer call() {
@@ -49,15 +68,75 @@ final class MakeCheckpointCommand implements Callable<Integer> {
             case "v2" -> Llama2cExport.writeVersion2(model, Llama2cExport.DEFAULT_GROUP_SIZE, out);
             case "gguf" -> {
                 GgmlType t = parseType(type);
+                if (tokenizer != null && isTokenizerJson(tokenizer)) {
+                    BpeTokenizer bpe = HfTokenizerFiles.load(tokenizer);
+                    RandomBpeGguf.write(model, new RandomBpeGguf.Settings(t, ropeTheta, parseScaling(ropeScaling),
+                            rmsEps, GgufBpeVocabulary.fromTokenizerJson(HfTokenizerFiles.tokenizerJson(tokenizer)),
+                            bpe.splitRegex().equals(BpeTokenizer.LLAMA3_PATTERN) ? "llama-bpe" : "gpt2",
+                            bpe.bosId(), bpe.eosId(), bpe.specialId("<|eot_id|>")), out);
+                    System.out.println("wrote " + out + ": GGUF " + t + " (byte-level BPE vocabulary), " + c + ", seed " + seed);
+                    return 0;
+                }
+                if (ropeTheta != 10000f || parseScaling(ropeScaling) != null || rmsEps != LlamaMath.RMS_EPS) {
+                    throw new BadInputException("--rope-theta/--rope-scaling/--rms-eps",
+                            "apply to GGUF only with a tokenizer.json vocabulary (--tokenizer)");
+                }
                 Tokenizer vocab = tokenizer == null ? null : Tokenizer.load(tokenizer, vocabSize);
                 RandomGguf.write(model, t, vocab, out);
                 System.out.println("wrote " + out + ": GGUF " + t + ", " + c + ", seed " + seed);
                 return 0;
             }
-            default -> throw new BadInputException("--format", "'" + format + "' is not one of legacy, v1, v2, gguf");
+            case "hf" -> {
+                GgmlType t = parseType(type);
+                if (t != GgmlType.F32 && t != GgmlType.F16 && t != GgmlType.BF16) {
+                    throw new BadInputException("--type", "'" + type + "': a Hugging Face directory holds f32, f16 or bf16");
+                }
+                int bos = -1;
+                int[] eos = new int[0];
+                Path json = null;
+                if (tokenizer != null) {
+                    json = HfTokenizerFiles.tokenizerJson(tokenizer);
+                    BpeTokenizer bpe = HfTokenizerFiles.load(tokenizer);
+                    bos = bpe.bosId();
+                    eos = bpe.endOfGenerationIds();
+                }
+                RandomHf.write(model, new RandomHf.Settings(t, ropeTheta, parseScaling(ropeScaling), rmsEps, bos, eos,
+                        shards), json, out);
+                System.out.println("wrote " + out + ": Hugging Face " + t + " in " + Math.max(1, shards)
+                        + " safetensors file(s), " + c + ", seed " + seed);
+                return 0;
+            }
+            default -> throw new BadInputException("--format", "'" + format + "' is not one of legacy, v1, v2, gguf, hf");
         }
         System.out.println("wrote " + out + ": " + format + ", " + c + ", seed " + seed);
         return 0;
+    }
+
+    private static boolean isTokenizerJson(Path p) {
+        return Files.isDirectory(p) || p.getFileName().toString().endsWith(".json");
+    }
+
+    /** none, llama3:FACTOR,LOW,HIGH,ORIGINAL or linear:FACTOR. */
+    static RopeScaling parseScaling(String text) {
+        if (text.equals("none")) {
+            return null;
+        }
+        int colon = text.indexOf(':');
+        String kind = colon < 0 ? text : text.substring(0, colon);
+        String[] v = colon < 0 ? new String[0] : text.substring(colon + 1).split(",");
+        try {
+            if (kind.equals(RopeScaling.LLAMA3) && v.length == 4) {
+                return RopeScaling.llama3(Float.parseFloat(v[0]), Float.parseFloat(v[1]), Float.parseFloat(v[2]),
+                        Integer.parseInt(v[3])).validate("--rope-scaling");
+            }
+            if (kind.equals(RopeScaling.LINEAR) && v.length == 1) {
+                return RopeScaling.linear(Float.parseFloat(v[0])).validate("--rope-scaling");
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new BadInputException("--rope-scaling", "'" + text
+                + "' is not none, llama3:FACTOR,LOW,HIGH,ORIGINAL_CONTEXT or linear:FACTOR");
     }
 
     private static GgmlType parseType(String name) {

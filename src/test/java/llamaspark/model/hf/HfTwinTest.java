@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import llamaspark.NodeReference;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +52,50 @@ class HfTwinTest {
         Llama3Twin twin = Llama3Twin.write(dir, GgmlType.BF16, false, 1, 12);
         assertTrue(Files.exists(twin.hfDir().resolve(HfLlamaSpec.SINGLE)));
         assertTwins(twin, GgmlType.BF16);
+        assertIndependentReaderSeesLlama3Gguf(twin);
+    }
+
+    /** @huggingface/gguf reads the GGUF twin as llama.cpp's converter lays out a Llama 3.1 file. */
+    private static void assertIndependentReaderSeesLlama3Gguf(Llama3Twin twin) throws IOException {
+        Process p = new ProcessBuilder("node", "gguf-header.mjs", twin.gguf().toAbsolutePath().toString())
+                .directory(NodeReference.DIR.toFile()).redirectErrorStream(false).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        try {
+            assertTrue(p.waitFor(2, TimeUnit.MINUTES));
+        } catch (InterruptedException e) {
+            throw new IOException(e);
+        }
+        assertEquals(0, p.exitValue(), "node gguf-header.mjs failed (run npm ci in src/test/node)");
+        JsonNode h = new ObjectMapper().readTree(out);
+        JsonNode m = h.path("metadata");
+        assertEquals("gpt2", m.path("tokenizer.ggml.model").path("value").asText());
+        assertEquals("llama-bpe", m.path("tokenizer.ggml.pre").path("value").asText());
+        JsonNode tokens = m.path("tokenizer.ggml.tokens").path("value");
+        JsonNode json = new ObjectMapper().readTree(Llama3Twin.TOKENIZER_JSON.toFile());
+        assertEquals(128256, tokens.size());
+        assertEquals(json.path("model").path("merges").size(), m.path("tokenizer.ggml.merges").path("value").size());
+        assertEquals(json.path("model").path("vocab").path("Ġthe").asInt(), indexOf(tokens, "Ġthe"));
+        assertEquals("<|eot_id|>", tokens.get(Llama3Twin.EOT).asText());
+        assertEquals(Llama3Twin.EOT, m.path("tokenizer.ggml.eot_token_id").path("value").asInt());
+        assertEquals(Llama3Twin.THETA, (float) m.path("llama.rope.freq_base").path("value").asDouble());
+        boolean ropeFreqs = false;
+        for (JsonNode t : h.path("tensors")) {
+            if (t.path("name").asText().equals("rope_freqs.weight")) {
+                ropeFreqs = true;
+                assertEquals("[\"8\"]", t.path("dims").toString());
+                assertEquals(0, t.path("type").asInt(), "F32");
+            }
+        }
+        assertTrue(ropeFreqs, "rope_freqs.weight is in the tensor table");
+    }
+
+    private static int indexOf(JsonNode array, String text) {
+        for (int i = 0; i < array.size(); i++) {
+            if (array.get(i).asText().equals(text)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static void assertTwins(Llama3Twin twin, GgmlType type) throws IOException {

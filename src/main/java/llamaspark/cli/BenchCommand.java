@@ -11,7 +11,10 @@ import llamaspark.generate.BatchGenerator;
 import llamaspark.generate.EndTokens;
 import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GeneratorOptions;
+import llamaspark.model.LlamaConfig;
 import llamaspark.model.LlamaWeights;
+import llamaspark.model.kernel.MemoryBandwidth;
+import llamaspark.profile.Stage;
 import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
@@ -69,6 +72,8 @@ final class BenchCommand implements Callable<Integer> {
         if (ids.length + newTokens - 1 > weights.config.seqLen()) {
             throw new BadInputException("bench", ids.length + " prompt + " + newTokens + " new tokens exceed seq_len " + weights.config.seqLen());
         }
+        // Measured before the runs, while nothing of ours competes for memory.
+        double bandwidth = MemoryBandwidth.measure(BANDWIDTH_MB, 5);
         GeneratorOptions g = GeneratorOptions.of(options.backend, batchSize).withThreads(threads).withEnds(EndTokens.NONE);
         StageProfile decode = new StageProfile();
         double[] decodeMs = new double[repeat], prefillMs = new double[repeat];
@@ -92,9 +97,49 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "model %s, backend %s, threads %d, batch %d, prompt %d tokens, %d new tokens, %d warmup + %d runs%n",
                 options.model.getFileName(), options.backend.cliName(), threads, batchSize, ids.length, newTokens, warmup, repeat);
         double d = median(decodeMs);
+        printBounds(weights.config, ids.length, decode, bandwidth, d);
         System.out.printf(Locale.ROOT, "decode_ms_per_step=%.3f prefill_ms_per_token=%.4f tokens_per_s=%.1f%n",
                 d, median(prefillMs), 1000.0 * batchSize / d);
         return 0;
+    }
+
+    /** MB read to measure the streaming bandwidth: well beyond one core's share of the caches. */
+    private static final int BANDWIDTH_MB = 256;
+
+    /**
+     * What the memory allows: the weight-streaming floor of a step (every float32 weight matrix read
+     * once) and the attention bound (the keys and values the step's rows read, the keys in whole
+     * blocks of 8 positions) over the measured bandwidth, beside the measured figures; and the
+     * matrix products' GFLOP/s and sampling's share of the step.
+     */
+    private void printBounds(LlamaConfig c, int promptLength, StageProfile decode, double bandwidth, double stepMs) {
+        long D = c.dim(), KVD = c.kvDim(), FD = c.hiddenDim(), VS = c.vocabSize(), L = c.layers();
+        long layerWeights = D * (D + 2 * KVD) + D * D + D * 2 * FD + FD * D;
+        double weightBytes = 4.0 * (L * layerWeights + VS * D);
+        // Decode step j feeds position promptLength + j, so its attention reads T = promptLength + j + 1 positions.
+        int steps = newTokens - 1;
+        double kvBytes = 0;
+        for (int j = 0; j < steps; j++) {
+            long T = promptLength + j + 1, keyPositions = (T + 7) / 8 * 8;
+            kvBytes += 4.0 * KVD * (keyPositions + T) * L * batchSize;
+        }
+        kvBytes /= steps;
+        double iterations = decode.calls(Stage.GENERATE_ITERATION);
+        double attentionMs = decode.totalMillis(Stage.ATTENTION_SCORES) / iterations;
+        double headMs = decode.totalMillis(Stage.LLAMA_HEAD) / iterations;
+        double otherMs = (decode.totalMillis(Stage.ATTENTION_QKV) + decode.totalMillis(Stage.ATTENTION_OUTPUT)
+                + decode.totalMillis(Stage.FEEDFORWARD_W1W3) + decode.totalMillis(Stage.FEEDFORWARD_W2)) / iterations;
+        double samplingMs = decode.totalMillis(Stage.DO_SAMPLING) / iterations;
+        double iterationMs = decode.totalMillis(Stage.GENERATE_ITERATION) / iterations;
+        double gb = bandwidth / 1e9, floorMs = weightBytes / bandwidth * 1e3, kvMs = kvBytes / bandwidth * 1e3;
+        System.out.printf(Locale.ROOT, "memory: %.2f GB/s streaming read (one thread, best of 5 passes over %d MB)%n", gb, BANDWIDTH_MB);
+        System.out.printf(Locale.ROOT, "weight floor: %.1f MB of weights per step / %.2f GB/s = %.3f ms; decode %.3f ms/step = %.2fx the floor%n",
+                weightBytes / 1e6, gb, floorMs, stepMs, stepMs / floorMs);
+        System.out.printf(Locale.ROOT, "attention bound: %.1f MB of keys and values per step / %.2f GB/s = %.3f ms;"
+                + " attention.scores %.3f ms/step = %.2fx the bound%n", kvBytes / 1e6, gb, kvMs, attentionMs, attentionMs / kvMs);
+        System.out.printf(Locale.ROOT, "matmul: head %.1f GFLOP/s, other products %.1f GFLOP/s; sampling %.1f%% of a step%n",
+                2.0 * batchSize * D * VS / headMs / 1e6, 2.0 * batchSize * L * layerWeights / otherMs / 1e6,
+                100 * samplingMs / iterationMs);
     }
 
     private record Run(double prefillMsPerToken, double decodeMsPerStep, int decodeSteps, double bytesPerStep) {

@@ -16,8 +16,9 @@ public final class ModelOptions {
     @Option(names = "--tokenizer", description = "llama2.c tokenizer.bin or the study's tokenizer.model.np (JSON)")
     public Path tokenizer;
 
-    @Option(names = "--backend", defaultValue = "vector", converter = BackendConverter.class,
-            description = "matrix kernel: vector (SIMD, run.c's sums), vector-fma (fastest), ejml (reference). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--backend", defaultValue = Backend.DEFAULT_NAME, converter = BackendConverter.class,
+            description = "matrix kernel: vector-fma (fastest; passes every greedy oracle), vector (run.c's sums bit for bit:"
+                    + " reproduces llama2.c's sampled outputs exactly), ejml (reference). Default: ${DEFAULT-VALUE}")
     public Backend backend;
 
     @Option(names = "--heads", defaultValue = "0", description = "number of attention heads (only for .npz models, which do not record it)")

@@ -38,7 +38,8 @@ class CliTest {
     @Test
     void generatePrintsWhatRunCPrints() {
         Run r = run("generate", "--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
-                "-t", "1.0", "-p", "0.9", "-s", "42", "-n", "100", "-i", "Once upon a time", "--batch-size", "3");
+                "-t", "1.0", "-p", "0.9", "-s", "42", "-n", "100", "-i", "Once upon a time", "--batch-size", "3",
+                "--backend", "vector");
         assertEquals(0, r.exit(), r.err());
         assertArrayEquals(Oracles.text("aidreams260K_topp_t1_p0.9_s42_once_upon_a_time"), r.out());
     }
@@ -57,7 +58,8 @@ class CliTest {
     @Test
     void maxNewTokensStopsAtEos() {
         Run r = run("generate", "--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
-                "-t", "1.0", "-p", "0.9", "-s", "42", "--max-new-tokens", "500", "-i", "Once upon a time");
+                "-t", "1.0", "-p", "0.9", "-s", "42", "--max-new-tokens", "500", "-i", "Once upon a time",
+                "--backend", "vector");
         assertEquals(0, r.exit(), r.err());
         String oracle = new String(Oracles.text("aidreams260K_topp_t1_p0.9_s42_once_upon_a_time"), StandardCharsets.UTF_8);
         assertEquals(oracle.substring(0, oracle.indexOf("\n</s>")) + "\n", new String(r.out(), StandardCharsets.UTF_8));

@@ -17,6 +17,12 @@ public enum Backend {
     /** Vector API with fused multiply-add: fastest, logits differ from run.c in the last bits. */
     VECTOR_FMA(MatrixLayout.panels(VectorKernel.PANEL));
 
+    /**
+     * The default of every command: the fast path. It passes every greedy oracle (its logits differ
+     * from run.c's only in the last bits); {@code vector} reproduces run.c's sampled outputs exactly.
+     */
+    public static final String DEFAULT_NAME = "vector-fma";
+
     private final MatrixLayout layout;
 
     Backend(MatrixLayout layout) {

@@ -129,26 +129,49 @@ public abstract class VectorOps implements LayerOps {
 
     /**
      * scores[h][t] = (q_h . k_t) / sqrt(HD) for t < T, one key block (8 positions) per vector:
-     * each lane sums over d in order. The last block may hold positions beyond T (never used).
+     * each lane sums over d in order. Two blocks and two heads at a time, so four independent
+     * sums hide the multiply-add latency. The last block may hold positions beyond T (never used).
      */
     private void scores(KvCache cache, float[] keys, int slot, float[] q, int qOff, int T) {
-        int blocks = (T + LANES - 1) / LANES, HD = headDim;
+        int blocks = (T + LANES - 1) / LANES, HD = headDim, blockSize = KvCache.BLOCK * cache.kvDim();
         FloatVector scale = FloatVector.broadcast(F, sqrtHeadDim);
-        for (int b = 0; b < blocks; b++) {
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2) {
             int block = cache.keyBlock(slot, b);
             int h = 0;
             for (; h + 2 <= heads; h += 2) {
                 int k0 = block + (h / kvGroup) * HD * LANES, k1 = block + ((h + 1) / kvGroup) * HD * LANES;
                 int q0 = qOff + h * HD, q1 = q0 + HD;
-                FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
+                FloatVector s00 = FloatVector.zero(F), s01 = FloatVector.zero(F);
+                FloatVector s10 = FloatVector.zero(F), s11 = FloatVector.zero(F);
                 for (int d = 0; d < HD; d++) {
-                    s0 = madd(FloatVector.broadcast(F, q[q0 + d]), FloatVector.fromArray(F, keys, k0 + d * LANES), s0);
-                    s1 = madd(FloatVector.broadcast(F, q[q1 + d]), FloatVector.fromArray(F, keys, k1 + d * LANES), s1);
+                    FloatVector a0 = FloatVector.broadcast(F, q[q0 + d]), a1 = FloatVector.broadcast(F, q[q1 + d]);
+                    s00 = madd(a0, FloatVector.fromArray(F, keys, k0 + d * LANES), s00);
+                    s01 = madd(a0, FloatVector.fromArray(F, keys, k0 + blockSize + d * LANES), s01);
+                    s10 = madd(a1, FloatVector.fromArray(F, keys, k1 + d * LANES), s10);
+                    s11 = madd(a1, FloatVector.fromArray(F, keys, k1 + blockSize + d * LANES), s11);
                 }
-                s0.div(scale).intoArray(scores, h * stride + b * LANES);
-                s1.div(scale).intoArray(scores, (h + 1) * stride + b * LANES);
+                int o0 = h * stride + b * LANES, o1 = o0 + stride;
+                s00.div(scale).intoArray(scores, o0);
+                s01.div(scale).intoArray(scores, o0 + LANES);
+                s10.div(scale).intoArray(scores, o1);
+                s11.div(scale).intoArray(scores, o1 + LANES);
             }
             if (h < heads) {
+                int k0 = block + (h / kvGroup) * HD * LANES, q0 = qOff + h * HD;
+                FloatVector s00 = FloatVector.zero(F), s01 = FloatVector.zero(F);
+                for (int d = 0; d < HD; d++) {
+                    FloatVector a0 = FloatVector.broadcast(F, q[q0 + d]);
+                    s00 = madd(a0, FloatVector.fromArray(F, keys, k0 + d * LANES), s00);
+                    s01 = madd(a0, FloatVector.fromArray(F, keys, k0 + blockSize + d * LANES), s01);
+                }
+                s00.div(scale).intoArray(scores, h * stride + b * LANES);
+                s01.div(scale).intoArray(scores, h * stride + b * LANES + LANES);
+            }
+        }
+        if (b < blocks) {
+            int block = cache.keyBlock(slot, b);
+            for (int h = 0; h < heads; h++) {
                 int k0 = block + (h / kvGroup) * HD * LANES, q0 = qOff + h * HD;
                 FloatVector s0 = FloatVector.zero(F);
                 for (int d = 0; d < HD; d++) {
@@ -166,7 +189,24 @@ public abstract class VectorOps implements LayerOps {
     private void weightedValues(KvCache cache, float[] values, int slot, int T, float[] out, int outOff) {
         int HD = headDim, D = heads * HD, vector = HD / LANES * LANES;
         java.util.Arrays.fill(out, outOff, outOff + D, 0.0f);
-        for (int t = 0; t < T; t++) {
+        int t = 0;
+        // Two positions per pass over out: half the loads and stores, each lane still adds t then t + 1.
+        for (; t + 2 <= T; t += 2) {
+            int row0 = cache.valueRow(slot, t), row1 = cache.valueRow(slot, t + 1);
+            for (int h = 0; h < heads; h++) {
+                float a0 = scores[h * stride + t], a1 = scores[h * stride + t + 1];
+                FloatVector w0 = FloatVector.broadcast(F, a0), w1 = FloatVector.broadcast(F, a1);
+                int kv = (h / kvGroup) * HD, v0 = row0 + kv, v1 = row1 + kv, o = outOff + h * HD, d = 0;
+                for (; d < vector; d += LANES) {
+                    FloatVector acc = madd(w0, FloatVector.fromArray(F, values, v0 + d), FloatVector.fromArray(F, out, o + d));
+                    madd(w1, FloatVector.fromArray(F, values, v1 + d), acc).intoArray(out, o + d);
+                }
+                for (; d < HD; d++) {
+                    out[o + d] = madd(a1, values[v1 + d], madd(a0, values[v0 + d], out[o + d]));
+                }
+            }
+        }
+        for (; t < T; t++) {
             int row = cache.valueRow(slot, t);
             for (int h = 0; h < heads; h++) {
                 float a = scores[h * stride + t];

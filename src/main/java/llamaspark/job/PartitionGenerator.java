@@ -21,7 +21,8 @@ import org.apache.spark.util.CollectionAccumulator;
  * Runs one partition of prompts through the engine on an executor: the broadcast model (one copy
  * per executor JVM), a batched generator with continuous batching, and one stage profile for the
  * task, reported to the driver through an accumulator when the partition is done. Output rows are
- * produced as rows finish, not all at the end.
+ * produced as rows finish, not all at the end, and journalled to the work directory as they finish
+ * ({@link RowJournal}), so a crash loses only the rows in flight.
  */
 final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
@@ -31,15 +32,20 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private final int batchSize;
     private final int threads;
     private final CollectionAccumulator<TaskProfile> profiles;
+    private final RowJournal.Spec journal;
 
-    /** @param threads per task; 0 = the cores Spark gives the task */
+    /**
+     * @param threads per task; 0 = the cores Spark gives the task
+     * @param journal where finished rows are made durable as they finish
+     */
     PartitionGenerator(Broadcast<ModelBundle> model, JobDefaults defaults, int batchSize, int threads,
-                       CollectionAccumulator<TaskProfile> profiles) {
+                       CollectionAccumulator<TaskProfile> profiles, RowJournal.Spec journal) {
         this.model = model;
         this.defaults = defaults;
         this.batchSize = batchSize;
         this.threads = threads;
         this.profiles = profiles;
+        this.journal = journal;
     }
 
     @Override
@@ -57,6 +63,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
         private final BatchGenerator generator = BatchGenerator.create(bundle.weights, bundle.tokenizer,
                 GeneratorOptions.of(bundle.backend, batchSize).withThreads(threads > 0 ? threads : TaskContext.get().cpus()),
                 profile);
+        private final RowJournal finished = new RowJournal(journal, partitionId, TaskContext.get().taskAttemptId());
         private final ArrayDeque<Row> ready = new ArrayDeque<>();
         private final Map<GenerationRequest, PromptRow> pending = new IdentityHashMap<>();
         private final Iterator<GenerationRequest> requests;
@@ -65,8 +72,12 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
         private boolean done;
 
         Rows(Iterator<Row> input) {
-            // The engine's helper threads end with the task, whether it succeeds or not.
-            TaskContext.get().addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> generator.close());
+            // The engine's helper threads end with the task, whether it succeeds or not; rows that
+            // finished are journalled either way.
+            TaskContext.get().addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> {
+                generator.close();
+                finished.close();
+            });
             requests = new Iterator<>() {
                 private GenerationRequest next;
 
@@ -104,6 +115,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                     emit(p, r.request(), r, r.error());
                 })) {
                     done = true;
+                    finished.flush();
                     profiles.add(new TaskProfile(executorId, host, partitionId, profile, rows, failed,
                             generator.promptTokens(), generator.generatedTokens(), System.nanoTime() - start,
                             ModelBundle.materialisations()));
@@ -125,7 +137,9 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
             if (error != null) {
                 failed++;
             }
-            ready.add(JobSchemas.generationRow(p, req, r, error, bundle, partitionId, executorId));
+            Row row = JobSchemas.generationRow(p, req, r, error, bundle, partitionId, executorId);
+            finished.add(row, p.fingerprint());
+            ready.add(row);
         }
     }
 }

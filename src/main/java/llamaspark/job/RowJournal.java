@@ -46,7 +46,9 @@ final class RowJournal implements AutoCloseable {
     void add(Row row, String inputHash) {
         Map<String, Object> m = new LinkedHashMap<>();
         for (StructField f : row.schema().fields()) {
-            m.put(f.name(), row.get(row.fieldIndex(f.name())));
+            Object v = row.get(row.fieldIndex(f.name()));
+            // Rows read back from Parquet hold Scala sequences; the engine's hold Java arrays.
+            m.put(f.name(), v instanceof scala.collection.Seq<?> seq ? scala.jdk.javaapi.CollectionConverters.asJava(seq) : v);
         }
         m.put("input_hash", inputHash);
         try {

@@ -80,7 +80,14 @@ final class BatchCommand implements Callable<Integer> {
         List<PromptRow> rows = readPrompts();
         JobDefaults defaults = rowDefaults.toJobDefaults();
 
-        Path tmp = out.toAbsolutePath().resolveSibling("." + out.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        // What killed earlier runs left half-written beside --out goes; this run writes its own.
+        String tmpPrefix = "." + out.getFileName() + ".tmp-";
+        try (java.util.stream.Stream<Path> stale = Files.list(out.toAbsolutePath().getParent())) {
+            for (Path p : stale.filter(p -> p.getFileName().toString().startsWith(tmpPrefix)).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+        Path tmp = out.toAbsolutePath().resolveSibling(tmpPrefix + ProcessHandle.current().pid());
         StageProfile prof = profile ? new StageProfile() : StageProfile.disabled();
         ObjectMapper json = new ObjectMapper().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
         long ok = 0, failed = 0, tokens = 0;

@@ -157,6 +157,10 @@ public final class GenerateJob {
                 : "out/job-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         JobOutput output = new JobOutput(spark.sparkContext().hadoopConfiguration(), outDir, o.overwrite, o.out == null);
         Dataset<Row> marked = null;
+        // The job's own shuffles (duplicates, resume joins) go to as many partitions as generation.
+        String shufflePartitions = spark.conf().get("spark.sql.shuffle.partitions");
+        int partitions = o.partitions > 0 ? o.partitions : spark.sparkContext().defaultParallelism();
+        spark.conf().set("spark.sql.shuffle.partitions", partitions);
         try {
             long tLoad = System.nanoTime();
             ModelBundle bundle = ModelBundle.load(o.model.model, o.model.tokenizer, o.model.backend, o.model.heads, o.model.seqLen);
@@ -171,7 +175,6 @@ public final class GenerateJob {
             marked = markDuplicates(prompts).persist(StorageLevel.DISK_ONLY());
             Dataset<Row> firsts = marked.filter(col("duplicate_of").isNull()).drop("duplicate_of");
 
-            int partitions = o.partitions > 0 ? o.partitions : spark.sparkContext().defaultParallelism();
             Dataset<Row> todo = firsts.join(work.finished(spark).select("id", "input_hash"),
                     ID_AND_HASH, "left_anti");
             List<TaskProfile> tasks = generate(spark, o, bundle, todo, partitions, batchSize,
@@ -201,6 +204,7 @@ public final class GenerateJob {
             if (marked != null) {
                 marked.unpersist();
             }
+            spark.conf().set("spark.sql.shuffle.partitions", shufflePartitions);
         }
     }
 

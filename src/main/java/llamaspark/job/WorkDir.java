@@ -87,7 +87,7 @@ final class WorkDir {
             fs.mkdirs(w.chunks());
             // Half-written chunks of killed tasks: never renamed into place, never read.
             for (FileStatus s : fs.listStatus(w.chunks())) {
-                if (s.getPath().getName().startsWith(".")) {
+                if (s.getPath().getName().startsWith(".") && s.getPath().getName().contains(".tmp")) {
                     fs.delete(s.getPath(), false);
                 }
             }

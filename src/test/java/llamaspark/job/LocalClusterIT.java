@@ -131,7 +131,7 @@ class LocalClusterIT {
             cmd.addAll(List.of("--conf", "spark.cores.max=2", "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0"));
         }
         cmd.addAll(List.of("--out", out.toString(), "--prompts", prompts.toString(), "--partitions", "4",
-                "--batch-size", "2", "--max-new-tokens", "110", "--checkpoint-rows", "4", "--checkpoint-seconds", "1"));
+                "--batch-size", "2", "--max-new-tokens", "60", "--checkpoint-rows", "4", "--checkpoint-seconds", "1"));
         return cmd;
     }
 
@@ -176,7 +176,7 @@ class LocalClusterIT {
         java.nio.file.Files.createDirectories(OUT);
         StringBuilder lines = new StringBuilder();
         String[] starts = {"Once upon a time", "I dream of", "The vectors", "Gradients unfold", "A neuron"};
-        for (int i = 0; i < 240; i++) {
+        for (int i = 0; i < 120; i++) {
             lines.append(starts[i % starts.length]).append(" ").append(i).append('\n');
         }
         java.nio.file.Files.writeString(prompts, lines);
@@ -201,7 +201,7 @@ class LocalClusterIT {
         JsonNode report = new ObjectMapper().readTree(driverKilled.resolve("run.json").toFile());
         assertTrue(report.at("/rows/reused").asInt() > 0, report.toString());
         assertTrue(report.at("/rows/generated").asInt() > 0, "the kill came before the end: " + report);
-        assertEquals(240, report.at("/rows/reused").asInt() + report.at("/rows/generated").asInt());
+        assertEquals(120, report.at("/rows/reused").asInt() + report.at("/rows/generated").asInt());
 
         // Kill one executor (a child of a worker that jobs/local-cluster started) mid-task.
         Run survived = runWithFault(jobCommand(CLUSTER, executorKilled, prompts), executorKilled, 2, job -> {
@@ -216,7 +216,7 @@ class LocalClusterIT {
         SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
         try {
             Map<String, List<Object>> expected = essentials(spark, clean);
-            assertEquals(240, expected.size());
+            assertEquals(120, expected.size());
             assertEquals(expected, essentials(spark, driverKilled));
             assertEquals(expected, essentials(spark, executorKilled));
         } finally {

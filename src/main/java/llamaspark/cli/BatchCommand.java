@@ -4,11 +4,11 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +32,9 @@ import llamaspark.progress.ProgressOptions;
 import llamaspark.progress.ProgressPrinter;
 import llamaspark.tokenizer.Tokenizer;
 import org.apache.hadoop.conf.Configuration;
+import llamaspark.job.BatchFit;
 import llamaspark.job.EngineOptions;
+import llamaspark.job.OutputFile;
 import llamaspark.job.ModelOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -63,27 +65,42 @@ final class BatchCommand implements Callable<Integer> {
     @Mixin
     ProgressOptions progress = new ProgressOptions();
 
+    @Option(names = "--max-error-rate", defaultValue = "0.1",
+            description = "exit with code 3 (after writing everything) when more than this fraction of rows failed. Default: ${DEFAULT-VALUE}")
+    double maxErrorRate;
+
     @Override
     public Integer call() throws IOException {
         engine.validate();
         rowDefaults.validate();
         progress.validate();
-        if (Files.exists(out) && !overwrite) {
-            throw new BadInputException(out.toString(), "output file exists; choose another --out or pass --overwrite");
+        if (!(maxErrorRate >= 0 && maxErrorRate <= 1)) {
+            throw new BadInputException("--max-error-rate", maxErrorRate + " must be in [0, 1]");
         }
+        OutputFile.check(out, overwrite);
         long start = System.nanoTime();
         LlamaWeights weights = options.loadWeights();
         Tokenizer tokenizer = options.loadTokenizer(weights);
+        int batchSize = BatchFit.fit(weights.config, engine.batchSize, BatchFit.freeHeap(), "this JVM's",
+                m -> System.err.println("llamaspark: " + m));
         List<PromptRow> rows = readPrompts();
         JobDefaults defaults = rowDefaults.toJobDefaults();
 
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        // What killed earlier runs left half-written beside --out goes; this run writes its own.
+        String tmpPrefix = "." + out.getFileName() + ".tmp-";
+        try (java.util.stream.Stream<Path> stale = Files.list(out.toAbsolutePath().getParent())) {
+            for (Path p : stale.filter(p -> p.getFileName().toString().startsWith(tmpPrefix)).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+        Path tmp = out.toAbsolutePath().resolveSibling(tmpPrefix + ProcessHandle.current().pid());
         StageProfile prof = profile ? new StageProfile() : StageProfile.disabled();
         ObjectMapper json = new ObjectMapper().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
         long ok = 0, failed = 0, tokens = 0;
+        List<String> firstErrors = new ArrayList<>();
         try (OutputStream os = Files.newOutputStream(tmp);
              BatchGenerator generator = BatchGenerator.create(weights, tokenizer,
-                     GeneratorOptions.of(options.backend, engine.batchSize).withThreads(engine.threads(Runtime.getRuntime().availableProcessors())), prof)) {
+                     GeneratorOptions.of(options.backend, batchSize).withThreads(engine.threads(Runtime.getRuntime().availableProcessors())), prof)) {
             long[] counts = new long[3];
             List<PromptRow> bad = rows.stream().filter(r -> r.inputError() != null).toList();
             Iterator<GenerationRequest> requests = rows.stream().filter(r -> r.inputError() == null)
@@ -102,6 +119,9 @@ final class BatchCommand implements Callable<Integer> {
                         counts[2] += r.completionTokens().length;
                         if (!r.ok()) {
                             live.incrementAndGet(1);
+                            if (firstErrors.size() < 5) {
+                                firstErrors.add(r.error());
+                            }
                         }
                         live.incrementAndGet(0);
                     });
@@ -114,6 +134,9 @@ final class BatchCommand implements Callable<Integer> {
                 m.put("source", r.source());
                 m.put("error", r.inputError());
                 write(json, os, m);
+                if (firstErrors.size() < 5) {
+                    firstErrors.add(r.inputError());
+                }
             }
             ok = counts[0];
             failed = counts[1] + bad.size();
@@ -129,21 +152,42 @@ final class BatchCommand implements Callable<Integer> {
         }
         System.err.printf(Locale.ROOT, "rows %d (ok %d, failed %d), completion tokens %d, wall %.2f s, %.1f tokens/s -> %s%n",
                 ok + failed, ok, failed, tokens, seconds, tokens / seconds, out);
+        long total = ok + failed;
+        if (failed > maxErrorRate * total) {
+            System.err.printf(Locale.ROOT, "llamaspark: %d of %d rows failed (%.1f%%, more than --max-error-rate %s); "
+                    + "everything is written to %s; the first errors:%n", failed, total, 100.0 * failed / total, maxErrorRate, out);
+            firstErrors.forEach(e -> System.err.println("  " + e));
+            return 3;
+        }
         return 0;
     }
 
-    private List<PromptRow> readPrompts() throws IOException {
+    /**
+     * The rows of every prompt file, strictly UTF-8, unknown fields caught; a later occurrence of
+     * an id is an error row naming the first one. No prompts at all is an error.
+     */
+    private List<PromptRow> readPrompts() {
         List<PromptRow> rows = new ArrayList<>();
-        for (Map.Entry<PromptFiles.Kind, List<String>> e : PromptFiles.expand(prompts, new Configuration()).entrySet()) {
-            if (e.getKey() == PromptFiles.Kind.PARQUET) {
-                throw new BadInputException(e.getValue().get(0), "Parquet prompts need the Spark job (jobs/llamaspark job)");
-            }
-            for (String file : e.getValue()) {
-                Path p = Path.of(java.net.URI.create(file));
-                rows.addAll(PromptFiles.parse(e.getKey(), file, Files.readString(p, StandardCharsets.UTF_8)));
+        Configuration hadoop = new Configuration();
+        Map<PromptFiles.Kind, List<String>> files = PromptFiles.expand(prompts, hadoop);
+        for (PromptFiles.Kind kind : PromptFiles.Kind.values()) {
+            for (String file : files.getOrDefault(kind, List.of())) {
+                if (kind == PromptFiles.Kind.PARQUET) {
+                    throw new BadInputException(file, "Parquet prompts need the Spark job (jobs/llamaspark job)");
+                }
+                rows.addAll(PromptFiles.read(kind, file, hadoop));
             }
         }
-        return rows;
+        if (rows.isEmpty()) {
+            throw new BadInputException(String.join(",", prompts), "holds no prompts (every file is empty or blank)");
+        }
+        Map<String, String> firstSource = new HashMap<>();
+        List<PromptRow> out = new ArrayList<>(rows.size());
+        for (PromptRow r : rows) {
+            String first = firstSource.putIfAbsent(r.id(), r.source());
+            out.add(first == null ? r : PromptRow.error(r.id(), r.source(), PromptFiles.duplicateMessage(r.source(), r.id(), first)));
+        }
+        return out;
     }
 
     private static Map<String, Object> record(GenerationResult r) {

@@ -21,6 +21,7 @@ import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
 import llamaspark.tokenizer.Tokenizer;
 import picocli.CommandLine.ArgGroup;
+import llamaspark.job.BatchFit;
 import llamaspark.job.EngineOptions;
 import llamaspark.job.ModelOptions;
 import picocli.CommandLine.Command;
@@ -74,6 +75,8 @@ final class GenerateCommand implements Callable<Integer> {
         int batchSize = engine.batchSize, threads = engine.threads(Runtime.getRuntime().availableProcessors());
         LlamaWeights weights = options.loadWeights();
         Tokenizer tokenizer = options.loadTokenizer(weights);
+        batchSize = BatchFit.fit(weights.config, batchSize, BatchFit.freeHeap(), "this JVM's",
+                m -> System.err.println("llamaspark: " + m));
         int seqLen = weights.config.seqLen();
         int[] promptIds = tokenizer.encode(prompt, true, false);
         boolean runcMode = length == null || length.steps != null;

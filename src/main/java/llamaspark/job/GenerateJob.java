@@ -1,6 +1,11 @@
 package llamaspark.job;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.first;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.when;
 
 import java.io.File;
 import java.io.PrintStream;
@@ -8,6 +13,7 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import llamaspark.BadInputException;
 import llamaspark.profile.Stage;
@@ -19,13 +25,20 @@ import llamaspark.profile.StageProfile;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.api.java.function.ForeachPartitionFunction;
+import org.apache.spark.api.java.function.MapFunction;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.CollectionAccumulator;
 import picocli.CommandLine;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * The Spark batch generation job. The driver loads the model once and broadcasts it; prompts are
@@ -80,13 +93,46 @@ public final class GenerateJob {
             JobResult result = execute(spark, options, err);
             out.print(result.report());
             out.flush();
-            return 0;
-        } catch (BadInputException e) {
-            err.println("llamaspark job: " + e.getMessage());
+            return errorRateExceeded(result, options.maxErrorRate, err) ? 3 : 0;
+        } catch (RuntimeException e) {
+            BadInputException bad = badInput(e);
+            if (bad == null) {
+                throw e;
+            }
+            err.println("llamaspark job: " + bad.getMessage());
             return 2;
         } finally {
             spark.stop();
         }
+    }
+
+    /** A user's mistake, even when a Spark task threw it and Spark wrapped it. */
+    static BadInputException badInput(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BadInputException b) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Whether more than {@code maxRate} of the rows failed; if so, says how many and the first
+     * errors (the output is written all the same).
+     */
+    static boolean errorRateExceeded(JobResult result, double maxRate, PrintStream err) {
+        long failed = result.failedRows(), total = result.rows();
+        if (total == 0 || failed <= maxRate * total) {
+            return false;
+        }
+        err.printf(java.util.Locale.ROOT, "llamaspark job: %d of %d rows failed (%.1f%%, more than --max-error-rate %s); "
+                + "everything is written to %s; the first errors:%n", failed, total, 100.0 * failed / total, maxRate,
+                result.outDir());
+        for (String e : result.firstErrors()) {
+            err.println("  " + e);
+        }
+        err.flush();
+        return true;
     }
 
     private static File defaultsFile(String[] args) {
@@ -102,9 +148,11 @@ public final class GenerateJob {
     }
 
     /**
-     * Runs the job on {@code spark} (which it leaves running) and returns what it did: load the
-     * model and broadcast it, read the prompts, generate on the executors, write the stage
-     * timings, write the run report, then move the output into place.
+     * Runs the job on {@code spark} (which it leaves running) and returns what it did: check the
+     * output location, load the model and broadcast it, fit the batch to the task's memory, read
+     * the prompts, open (or resume) the work directory, set duplicate ids aside, generate the rows
+     * no earlier attempt finished, write the generations, the stage timings and the run report,
+     * then move the output into place and drop the work directory.
      */
     public static JobResult execute(SparkSession spark, JobOptions o) {
         return execute(spark, o, System.err);
@@ -117,25 +165,45 @@ public final class GenerateJob {
         long t0 = System.nanoTime();
         String outDir = o.out != null ? o.out
                 : "out/job-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        JobOutput output = new JobOutput(spark.sparkContext().hadoopConfiguration(), outDir, o.overwrite);
+        JobOutput output = new JobOutput(spark.sparkContext().hadoopConfiguration(), outDir, o.overwrite, o.out == null);
+        Dataset<Row> marked = null;
+        // The job's own shuffles (duplicates, resume joins) go to as many partitions as generation.
+        String shufflePartitions = spark.conf().get("spark.sql.shuffle.partitions");
+        int partitions = o.partitions > 0 ? o.partitions : spark.sparkContext().defaultParallelism();
+        spark.conf().set("spark.sql.shuffle.partitions", partitions);
         try {
             long tLoad = System.nanoTime();
             ModelBundle bundle = ModelBundle.load(o.model.model, o.model.tokenizer, o.model.backend, o.model.heads, o.model.seqLen);
             double loadSeconds = (System.nanoTime() - tLoad) / 1e9;
+            int batchSize = fitBatch(spark, o, bundle);
 
             Dataset<Row> prompts = PromptSource.read(spark, o.prompts);
+            requirePrompts(prompts, o);
 
-            int partitions = o.partitions > 0 ? o.partitions : spark.sparkContext().defaultParallelism();
-            List<TaskProfile> tasks = generate(spark, o, bundle, prompts, partitions, output.staged("generations"), progress);
+            WorkDir work = WorkDir.open(spark.sparkContext().hadoopConfiguration(), outDir,
+                    WorkDir.manifest(bundle, ModelBundle.sha256(o.model.tokenizer), o.jobDefaults()), o.fresh);
+            marked = markDuplicates(prompts).persist(StorageLevel.DISK_ONLY());
+            Dataset<Row> firsts = marked.filter(col("duplicate_of").isNull()).drop("duplicate_of");
+
+            Dataset<Row> todo = firsts.join(work.finished(spark).select("id", "input_hash"),
+                    ID_AND_HASH, "left_anti");
+            List<TaskProfile> tasks = generate(spark, o, bundle, todo, partitions, batchSize,
+                    new RowJournal.Spec(work.chunks().toString(), o.checkpointRows, Math.round(o.checkpointSeconds * 1000)), progress);
+
+            JobResult.RowCounts counts = writeGenerations(spark, bundle, firsts, marked, work, tasks,
+                    output.staged("generations"));
+            List<String> firstErrors = firstErrors(spark, output.staged("generations"));
 
             StageProfile cluster = writeTimings(spark, tasks, output);
 
             JobResult result = new JobResult(output.path(), started, Instant.now(), (System.nanoTime() - t0) / 1e9,
                     loadSeconds, partitions, spark.sparkContext().master(), spark.sparkContext().applicationId(),
-                    spark.version(), spark.sparkContext().defaultParallelism(), o, bundle, tasks, cluster);
+                    spark.version(), spark.sparkContext().defaultParallelism(), o, bundle, tasks, cluster, counts,
+                    firstErrors, batchSize);
             output.writeText("run.json", result.toJson());
             output.writeText(Report.FILE, Report.html(spark, outDir, output::staged));
             output.commit();
+            work.delete();
             return result;
         } catch (java.io.IOException e) {
             output.abort();
@@ -143,16 +211,62 @@ public final class GenerateJob {
         } catch (RuntimeException e) {
             output.abort();
             throw e;
+        } finally {
+            if (marked != null) {
+                marked.unpersist();
+            }
+            spark.conf().set("spark.sql.shuffle.partitions", shufflePartitions);
         }
     }
 
     /**
+     * The batch size a task can hold: the KV caches and activations of its slots must fit the
+     * memory one task has (local: this JVM's free heap over its concurrent tasks; a cluster: an
+     * executor's heap, less Spark's reserve and the model's two copies, over its concurrent tasks).
+     */
+    private static int fitBatch(SparkSession spark, JobOptions o, ModelBundle bundle) {
+        org.apache.spark.SparkConf conf = spark.sparkContext().getConf();
+        int taskCpus = conf.getInt("spark.task.cpus", 1);
+        long available;
+        String where;
+        if (spark.sparkContext().isLocal()) {
+            int concurrent = Math.max(1, spark.sparkContext().defaultParallelism() / taskCpus);
+            available = BatchFit.freeHeap() / concurrent;
+            where = "a task's share of the driver's";
+        } else {
+            long heap = spark.sparkContext().executorMemory() * 1048576L;
+            long model = 2 * o.model.model.toFile().length();
+            int concurrent = Math.max(1, conf.getInt("spark.executor.cores", 1) / taskCpus);
+            available = (heap - 300L * 1048576 - model) * 3 / 4 / concurrent;
+            where = "a task's share of an executor's";
+        }
+        return BatchFit.fit(bundle.weights.config, o.engine.batchSize, available, where,
+                m -> System.err.println("llamaspark job: " + m));
+    }
+
+    /** An input without a single prompt line is a mistake, not an empty success. */
+    private static void requirePrompts(Dataset<Row> prompts, JobOptions o) {
+        if (prompts.isEmpty()) {
+            throw new BadInputException(String.join(",", o.prompts), "holds no prompts (every file is empty or blank)");
+        }
+    }
+
+    /**
+     * Adds duplicate_of: null for the first occurrence of an id (in file order, then line order),
+     * else the source of that first occurrence.
+     */
+    static Dataset<Row> markDuplicates(Dataset<Row> prompts) {
+        WindowSpec byId = Window.partitionBy("id").orderBy("input_order");
+        return prompts.withColumn("duplicate_of", when(row_number().over(byId).gt(1), first("source").over(byId)));
+    }
+
+    /**
      * Broadcasts the model, runs the prompts, hash-partitioned by id, through the engine partition
-     * by partition and writes the generations to {@code dir}; returns the tasks' profiles in
-     * partition order.
+     * by partition; every finished row is journalled to the work directory as it finishes.
+     * Returns the tasks' profiles in partition order.
      */
     private static List<TaskProfile> generate(SparkSession spark, JobOptions o, ModelBundle bundle, Dataset<Row> prompts,
-                                              int partitions, String dir, PrintStream progressOut) {
+                                              int partitions, int batchSize, RowJournal.Spec journal, PrintStream progressOut) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<ModelBundle> model = jsc.broadcast(bundle);
         CollectionAccumulator<TaskProfile> profiles = spark.sparkContext().collectionAccumulator("llamaspark.task-profiles");
@@ -162,14 +276,56 @@ public final class GenerateJob {
         try (SparkProgress live = new SparkProgress(spark.sparkContext(), counters);
              ProgressPrinter printer = ProgressPrinter.start(o.progress, live::now, progressOut, false)) {
             counted.repartition(partitions, col("id"))
-                    .mapPartitions(new PartitionGenerator(model, o.jobDefaults(), o.engine.batchSize, o.engine.threads, profiles, counters),
+                    .mapPartitions(new PartitionGenerator(model, o.jobDefaults(), batchSize, o.engine.threads, profiles, counters, journal),
                             Encoders.row(JobSchemas.GENERATIONS))
-                    .write().parquet(dir);
+                    .foreachPartition((ForeachPartitionFunction<Row>) it -> it.forEachRemaining(r -> { }));
         }
         List<TaskProfile> tasks = new ArrayList<>(profiles.value());
         tasks.sort((a, b) -> Integer.compare(a.partitionId(), b.partitionId()));
         return tasks;
     }
+
+    /**
+     * Writes DIR/generations: for every first occurrence of an id, the row an attempt finished for
+     * it (this run's or an earlier one's; retried tasks may have finished it twice, identically),
+     * and an error row for every later occurrence. Returns the counts.
+     */
+    private static JobResult.RowCounts writeGenerations(SparkSession spark, ModelBundle bundle, Dataset<Row> firsts,
+                                                        Dataset<Row> marked, WorkDir work, List<TaskProfile> tasks,
+                                                        String dir) {
+        String[] columns = Arrays.stream(JobSchemas.GENERATIONS.fieldNames()).toArray(String[]::new);
+        Dataset<Row> done = work.finished(spark)
+                .join(firsts.select("id", "input_hash"), ID_AND_HASH, "left_semi")
+                .dropDuplicates("id")
+                .select(Arrays.stream(columns).map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
+        Dataset<Row> duplicates = marked.filter(col("duplicate_of").isNotNull()).map((MapFunction<Row, Row>) r -> {
+            PromptRow p = JobSchemas.promptRow(r);
+            String error = PromptFiles.duplicateMessage(p.source(), p.id(), r.getAs("duplicate_of"));
+            return JobSchemas.generationRow(p, null, null, error, bundle, null, null);
+        }, Encoders.row(JobSchemas.GENERATIONS));
+        done.union(duplicates).write().parquet(dir);
+
+        Row totals = spark.read().parquet(dir).agg(count(lit(1)), count(col("error"))).first();
+        long total = totals.getLong(0), failed = totals.getLong(1);
+        long duplicateRows = marked.filter(col("duplicate_of").isNotNull()).count();
+        long expected = firsts.count();
+        if (total - duplicateRows != expected) {
+            throw new IllegalStateException("the work directory " + work.path() + " holds " + (total - duplicateRows)
+                    + " finished rows for " + expected + " prompts");
+        }
+        long generated = tasks.stream().mapToLong(TaskProfile::rows).sum();
+        return new JobResult.RowCounts(total, failed, expected - generated, generated, duplicateRows);
+    }
+
+    /** The first few errors, in input order as far as the files go, for the closing message. */
+    private static List<String> firstErrors(SparkSession spark, String dir) {
+        return spark.read().parquet(dir).filter(col("error").isNotNull()).select("error").limit(FIRST_ERRORS)
+                .as(Encoders.STRING()).collectAsList();
+    }
+
+    static final int FIRST_ERRORS = 5;
+    private static final scala.collection.immutable.Seq<String> ID_AND_HASH =
+            CollectionConverters.asScala(List.of("id", "input_hash")).toSeq();
 
     /** Writes stage_timings (per task) and stage_summary (the cluster); returns the cluster's profile. */
     private static StageProfile writeTimings(SparkSession spark, List<TaskProfile> tasks, JobOutput output) {

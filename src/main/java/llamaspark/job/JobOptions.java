@@ -29,6 +29,19 @@ public final class JobOptions {
     @Option(names = "--overwrite", description = "replace an existing output directory (only once the new one is complete)")
     boolean overwrite;
 
+    @Option(names = {"--fresh", "--restart"}, description = "discard the finished rows an unfinished earlier run at this --out left, instead of resuming it")
+    boolean fresh;
+
+    @Option(names = "--max-error-rate", defaultValue = "0.1",
+            description = "exit with code 3 (after writing everything) when more than this fraction of rows failed. Default: ${DEFAULT-VALUE}")
+    double maxErrorRate;
+
+    @Option(names = "--checkpoint-rows", defaultValue = "256", description = "a task makes its finished rows durable every this many rows... Default: ${DEFAULT-VALUE}")
+    int checkpointRows;
+
+    @Option(names = "--checkpoint-seconds", defaultValue = "30", description = "...or every this many seconds, whichever comes first. Default: ${DEFAULT-VALUE}")
+    double checkpointSeconds;
+
     @Option(names = "--partitions", defaultValue = "0", description = "prompt partitions (0: the cluster's default parallelism)")
     int partitions;
 
@@ -56,6 +69,15 @@ public final class JobOptions {
         }
         rows.validate();
         progress.validate();
+        if (!(maxErrorRate >= 0 && maxErrorRate <= 1)) {
+            throw new BadInputException("--max-error-rate", maxErrorRate + " must be in [0, 1]");
+        }
+        if (checkpointRows < 1) {
+            throw new BadInputException("--checkpoint-rows", checkpointRows + " must be >= 1");
+        }
+        if (!(checkpointSeconds > 0)) {
+            throw new BadInputException("--checkpoint-seconds", checkpointSeconds + " must be > 0");
+        }
     }
 
     JobDefaults jobDefaults() {

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import llamaspark.BadInputException;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -21,7 +22,13 @@ final class JobOutput {
     private final Path staging;
     private final boolean overwrite;
 
-    JobOutput(Configuration hadoop, String dir, boolean overwrite) {
+    /**
+     * Checks, before anything is generated, that {@code dir} can be written: it does not exist
+     * (unless overwrite), its parent exists (or is created, with {@code createParent}) and a file
+     * can be created there (a read-only mount fails here, not after hours). Staging directories
+     * that killed runs left beside it are removed.
+     */
+    JobOutput(Configuration hadoop, String dir, boolean overwrite, boolean createParent) {
         try {
             this.dir = new Path(dir);
             this.fs = this.dir.getFileSystem(hadoop);
@@ -30,11 +37,39 @@ final class JobOutput {
                 throw new BadInputException(dir, "output directory exists; choose another --out or pass --overwrite");
             }
             Path parent = fs.makeQualified(this.dir).getParent();
-            fs.mkdirs(parent);
-            this.staging = new Path(parent, "." + this.dir.getName() + ".staging-" + UUID.randomUUID());
+            if (!fs.exists(parent)) {
+                if (!createParent) {
+                    throw new BadInputException(dir, "the parent directory " + parent + " does not exist");
+                }
+                fs.mkdirs(parent);
+            }
+            if (!fs.getFileStatus(parent).isDirectory()) {
+                throw new BadInputException(dir, "the parent " + parent + " is not a directory");
+            }
+            probe(fs, parent, dir);
+            String stale = "." + this.dir.getName() + ".staging-";
+            for (FileStatus s : fs.listStatus(parent, p -> p.getName().startsWith(stale))) {
+                fs.delete(s.getPath(), true);
+            }
+            this.staging = new Path(parent, stale + UUID.randomUUID());
         } catch (IOException e) {
             throw new BadInputException(dir, "cannot prepare output: " + e.getMessage(), e);
         }
+    }
+
+    /** Creates and deletes a hidden file in {@code parent}, or says in one line why it cannot. */
+    static void probe(FileSystem fs, Path parent, String dir) {
+        Path p = new Path(parent, ".llamaspark-probe-" + UUID.randomUUID());
+        try {
+            fs.create(p, false).close();
+            fs.delete(p, false);
+        } catch (IOException e) {
+            throw new BadInputException(dir, "cannot write in " + parent + ": " + firstLine(e.getMessage()));
+        }
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "" : s.lines().findFirst().orElse("");
     }
 
     /** Where a part of the output is written before the commit. */

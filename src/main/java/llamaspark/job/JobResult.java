@@ -35,10 +35,24 @@ public final class JobResult {
     private final ModelBundle bundle;
     private final List<TaskProfile> tasks;
     private final StageProfile cluster;
+    private final RowCounts counts;
+    private final List<String> firstErrors;
+    private final int batchSize;
+
+    /**
+     * The rows of DIR/generations: total, failed (with an error), reused (finished by an earlier
+     * attempt at this DIR), generated (by this run), duplicates (later occurrences of an id).
+     */
+    public record RowCounts(long total, long failed, long reused, long generated, long duplicates) {
+    }
 
     JobResult(String outDir, Instant started, Instant finished, double wallSeconds, double modelLoadSeconds,
               int partitions, String master, String appId, String sparkVersion, int defaultParallelism,
-              JobOptions options, ModelBundle bundle, List<TaskProfile> tasks, StageProfile cluster) {
+              JobOptions options, ModelBundle bundle, List<TaskProfile> tasks, StageProfile cluster,
+              RowCounts counts, List<String> firstErrors, int batchSize) {
+        this.counts = counts;
+        this.firstErrors = List.copyOf(firstErrors);
+        this.batchSize = batchSize;
         this.outDir = outDir;
         this.started = started;
         this.finished = finished;
@@ -60,11 +74,20 @@ public final class JobResult {
     }
 
     public long rows() {
-        return tasks.stream().mapToLong(TaskProfile::rows).sum();
+        return counts.total();
     }
 
     public long failedRows() {
-        return tasks.stream().mapToLong(TaskProfile::failedRows).sum();
+        return counts.failed();
+    }
+
+    public RowCounts counts() {
+        return counts;
+    }
+
+    /** The first few error messages of DIR/generations. */
+    public List<String> firstErrors() {
+        return firstErrors;
     }
 
     public long completionTokens() {
@@ -120,8 +143,9 @@ public final class JobResult {
     public String report() {
         StringBuilder sb = new StringBuilder();
         sb.append(ProfileTable.format(cluster));
-        sb.append(String.format(Locale.ROOT, "%nrows %d (ok %d, failed %d), prompt tokens %d, completion tokens %d%n",
-                rows(), rows() - failedRows(), failedRows(), promptTokens(), completionTokens()));
+        sb.append(String.format(Locale.ROOT, "%nrows %d (ok %d, failed %d; reused %d, generated %d), prompt tokens %d, completion tokens %d%n",
+                rows(), rows() - failedRows(), failedRows(), counts.reused(), counts.generated(), promptTokens(),
+                completionTokens()));
         sb.append(String.format(Locale.ROOT, "wall %.2f s, %.1f completion tokens/s overall, %d partitions on %d executor(s), master %s%n",
                 wallSeconds, completionTokens() / wallSeconds, partitions, executors().size(), master));
         for (ExecutorSummary e : executors().values()) {
@@ -168,7 +192,7 @@ public final class JobResult {
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("prompts", options.prompts);
         params.put("partitions", partitions);
-        params.put("batch_size", options.engine.batchSize);
+        params.put("batch_size", batchSize);
         params.put("threads_per_task", options.engine.threads);
         params.put("backend", bundle.backend.cliName());
         params.put("seed", options.rows.seed);
@@ -179,7 +203,9 @@ public final class JobResult {
         params.put("min_p", options.rows.minP);
         params.put("stop", options.rows.stop);
         root.put("parameters", params);
-        root.put("rows", ordered("total", rows(), "ok", rows() - failedRows(), "failed", failedRows()));
+        root.put("rows", ordered("total", rows(), "ok", rows() - failedRows(), "failed", failedRows(),
+                "reused", counts.reused(), "generated", counts.generated(), "duplicates", counts.duplicates()));
+        root.put("first_errors", firstErrors);
         root.put("tokens", ordered("prompt", promptTokens(), "completion", completionTokens()));
         root.put("tokens_per_second", completionTokens() / wallSeconds);
         root.put("executors", new ArrayList<>(executors().values()));

@@ -26,12 +26,18 @@ final class JobSchemas {
                 .add("stop", createArrayType(StringType));
     }
 
-    /** Prompts after reading, before defaults. */
+    /**
+     * Prompts after reading, before defaults. input_hash: {@link PromptRow#fingerprint()};
+     * input_order: file index (in the sorted file list) times 2^40 plus the line or row number,
+     * so "first occurrence" means the same thing whatever the partitioning.
+     */
     static final StructType PROMPTS = withRowParameters(new StructType()
             .add("id", StringType, false)
             .add("prompt", StringType))
             .add("source", StringType)
-            .add("input_error", StringType);
+            .add("input_error", StringType)
+            .add("input_hash", StringType)
+            .add("input_order", LongType);
 
     /** DIR/generations: one row per prompt. */
     static final StructType GENERATIONS = withRowParameters(new StructType()
@@ -100,11 +106,17 @@ final class JobSchemas {
                 .set("top_k", topK).set("min_p", minP).set("seed", seed).set("stop", strings(stop));
     }
 
-    static Row promptRow(PromptRow p) {
+    static Row promptRow(PromptRow p, long order) {
         return withRowParameters(new RowBuilder(PROMPTS), p.maxNewTokens(), p.temperature(), p.topP(), p.topK(),
                 p.minP(), p.seed(), p.stop())
                 .set("id", p.id()).set("prompt", p.prompt()).set("source", p.source()).set("input_error", p.inputError())
+                .set("input_hash", p.fingerprint()).set("input_order", order)
                 .build();
+    }
+
+    /** The input_order of line (or row) {@code line} of the file at {@code fileIndex}. */
+    static long inputOrder(int fileIndex, long line) {
+        return ((long) fileIndex << 40) | line;
     }
 
     /**
@@ -112,7 +124,7 @@ final class JobSchemas {
      * one, the row's own), and the result when there is one.
      */
     static Row generationRow(PromptRow p, GenerationRequest req, GenerationResult r, String error, ModelBundle model,
-                             int partitionId, String executorId) {
+                             Integer partitionId, String executorId) {
         SamplingParams s = req == null ? null : req.sampling();
         boolean ok = r != null && r.ok();
         RowBuilder b = req == null

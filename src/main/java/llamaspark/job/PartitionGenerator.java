@@ -22,8 +22,9 @@ import org.apache.spark.util.CollectionAccumulator;
  * Runs one partition of prompts through the engine on an executor: the broadcast model (one copy
  * per executor JVM), a batched generator with continuous batching, and one stage profile for the
  * task, reported to the driver through an accumulator when the partition is done. Output rows are
- * produced as rows finish, not all at the end; each finished row is counted in the job's
- * {@link RowCounters} at once, for the driver's live progress.
+ * produced as rows finish, not all at the end, and journalled to the work directory as they finish
+ * ({@link RowJournal}), so a crash loses only the rows in flight; each finished row is counted in
+ * the job's {@link RowCounters} at once, for the driver's live progress.
  */
 final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
@@ -34,16 +35,21 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private final int threads;
     private final CollectionAccumulator<TaskProfile> profiles;
     private final RowCounters counters;
+    private final RowJournal.Spec journal;
 
-    /** @param threads per task; 0 = the cores Spark gives the task */
+    /**
+     * @param threads per task; 0 = the cores Spark gives the task
+     * @param journal where finished rows are made durable as they finish
+     */
     PartitionGenerator(Broadcast<ModelBundle> model, JobDefaults defaults, int batchSize, int threads,
-                       CollectionAccumulator<TaskProfile> profiles, RowCounters counters) {
+                       CollectionAccumulator<TaskProfile> profiles, RowCounters counters, RowJournal.Spec journal) {
         this.model = model;
         this.defaults = defaults;
         this.batchSize = batchSize;
         this.threads = threads;
         this.profiles = profiles;
         this.counters = counters;
+        this.journal = journal;
     }
 
     @Override
@@ -61,6 +67,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
         private final BatchGenerator generator = BatchGenerator.create(bundle.weights, bundle.tokenizer,
                 GeneratorOptions.of(bundle.backend, batchSize).withThreads(threads > 0 ? threads : TaskContext.get().cpus()),
                 profile);
+        private final RowJournal finished = new RowJournal(journal, partitionId, TaskContext.get().taskAttemptId());
         private final ArrayDeque<Row> ready = new ArrayDeque<>();
         private final Map<GenerationRequest, PromptRow> pending = new IdentityHashMap<>();
         private final Iterator<GenerationRequest> requests;
@@ -70,8 +77,12 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
         private boolean done;
 
         Rows(Iterator<Row> input) {
-            // The engine's helper threads end with the task, whether it succeeds or not.
-            TaskContext.get().addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> generator.close());
+            // The engine's helper threads end with the task, whether it succeeds or not; rows that
+            // finished are journalled either way.
+            TaskContext.get().addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> {
+                generator.close();
+                finished.close();
+            });
             requests = new Iterator<>() {
                 private GenerationRequest next;
 
@@ -113,6 +124,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                 counters.tokens(generator.generatedTokens() - tokensCounted);
                 tokensCounted = generator.generatedTokens();
                 if (done) {
+                    finished.flush();
                     profiles.add(new TaskProfile(executorId, host, partitionId, profile, rows, failed,
                             generator.promptTokens(), generator.generatedTokens(), System.nanoTime() - start,
                             ModelBundle.materialisations()));
@@ -135,7 +147,9 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                 failed++;
             }
             counters.row(error != null);
-            ready.add(JobSchemas.generationRow(p, req, r, error, bundle, partitionId, executorId));
+            Row row = JobSchemas.generationRow(p, req, r, error, bundle, partitionId, executorId);
+            finished.add(row, p.fingerprint());
+            ready.add(row);
         }
     }
 }

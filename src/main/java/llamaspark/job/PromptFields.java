@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import llamaspark.BadInputException;
@@ -12,25 +14,77 @@ import llamaspark.BadInputException;
 /**
  * Turns the named fields of one input record (a JSON object, a CSV record or a Parquet row) into
  * a {@link PromptRow}. Numbers may arrive as numbers or as text (CSV); {@code stop} may be one
- * string or a list (in CSV, a JSON array). Any field of the wrong type is an error naming it.
+ * string or a list (in CSV, a JSON array). Any field of the wrong type is an error naming it. A field
+ * whose name is within {@link #TYPO_DISTANCE} edits of a known one ({@code temprature}) is taken for
+ * a misspelling and makes the row an error; other extra fields (metadata columns) are ignored.
  */
 final class PromptFields {
     static final List<String> NAMES = List.of("id", "prompt", "max_new_tokens", "temperature", "top_p", "top_k",
             "min_p", "seed", "stop");
+    /** An unknown field this close (edits, case ignored) to a known one is a misspelling of it. */
+    static final int TYPO_DISTANCE = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private PromptFields() {
     }
 
+    /** The known field an unknown name misspells, or null when it is no misspelling (an extra column). */
+    static String misspelled(String name) {
+        if (NAMES.contains(name)) {
+            return null;
+        }
+        String lower = name.toLowerCase(Locale.ROOT);
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String known : NAMES) {
+            int d = levenshtein(lower, known);
+            if (d < bestDistance) {
+                best = known;
+                bestDistance = d;
+            }
+        }
+        // Two-letter names are too short to call a one-letter difference a typo ("ix" is no "id").
+        return bestDistance <= Math.min(TYPO_DISTANCE, Math.max(0, best.length() - 2)) ? best : null;
+    }
+
+    static int levenshtein(String a, String b) {
+        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
     /**
      * @param field     value of a named field: null, String, Number, Boolean or List
+     * @param names     the names of the fields the record has (to catch misspelt ones)
      * @param defaultId the id to use when the record has none (derived from file and line)
      * @param source    "file:line", for messages
      */
-    static PromptRow parse(Function<String, Object> field, String defaultId, String source) {
+    static PromptRow parse(Function<String, Object> field, Collection<String> names, String defaultId, String source) {
         Object idValue = field.apply("id");
         String id = idValue == null || idValue.toString().isEmpty() ? defaultId : idValue.toString();
         try {
+            if (idValue != null && !(idValue instanceof String || idValue instanceof Integer || idValue instanceof Long
+                    || idValue instanceof Short || idValue instanceof java.math.BigInteger)) {
+                throw new BadInputException(source, "field 'id' must be a string or an integer, got " + describe(idValue));
+            }
+            for (String name : names) {
+                String known = misspelled(name);
+                if (known != null) {
+                    throw new BadInputException(source, "unknown field '" + name + "'; did you mean '" + known + "'?");
+                }
+            }
             Object prompt = field.apply("prompt");
             if (prompt == null) {
                 throw new BadInputException(source, "missing field 'prompt'");

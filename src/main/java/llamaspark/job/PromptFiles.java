@@ -8,6 +8,7 @@ import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvParser;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -19,6 +20,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.io.Text;
+import org.apache.hadoop.util.LineReader;
 
 /**
  * The prompt files of a job: which files the {@code --prompts} paths name (files, directories,
@@ -109,69 +112,130 @@ public final class PromptFiles {
         return new Path(path).getName() + ":" + line;
     }
 
+    /**
+     * The rows of one txt, jsonl or csv file, read through Hadoop's file systems (txt and jsonl
+     * line by line), for the one-JVM commands.
+     */
+    public static List<PromptRow> read(Kind kind, String path, Configuration hadoop) {
+        Path p = new Path(path);
+        try (java.io.InputStream in = p.getFileSystem(hadoop).open(p)) {
+            if (kind == Kind.CSV) {
+                return parse(kind, path, in.readAllBytes());
+            }
+            List<PromptRow> rows = new ArrayList<>();
+            LineReader lines = new LineReader(in);
+            Text text = new Text();
+            long number = 0;
+            while (lines.readLine(text) > 0) {
+                PromptRow row = line(kind, path, ++number, text.getBytes(), text.getLength());
+                if (row != null) {
+                    rows.add(row);
+                }
+            }
+            return rows;
+        } catch (IOException e) {
+            throw new BadInputException(path, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** The error of a later occurrence of an id: the first one runs. */
+    public static String duplicateMessage(String source, String id, String firstSource) {
+        return source + ": duplicate id '" + id + "'; its first occurrence, at " + firstSource + ", runs";
+    }
+
     /** Rows of one text-based file (txt, jsonl or csv) given its whole content. */
     public static List<PromptRow> parse(Kind kind, String path, String content) {
-        switch (kind) {
-            case TXT:
-                return parseTxt(path, content);
-            case JSONL:
-                return parseJsonl(path, content);
-            case CSV:
-                return parseCsv(path, content);
-            default:
-                throw new IllegalArgumentException(kind + " is not a text format");
+        return parse(kind, path, content.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Rows of one text-based file (txt, jsonl or csv) given its whole content as bytes. */
+    public static List<PromptRow> parse(Kind kind, String path, byte[] content) {
+        if (kind == Kind.CSV) {
+            return parseCsv(path, content);
         }
-    }
-
-    private static String[] lines(String content) {
-        return content.split("\r?\n", -1);
-    }
-
-    private static List<PromptRow> parseTxt(String path, String content) {
+        if (kind == Kind.PARQUET) {
+            throw new IllegalArgumentException(kind + " is not a text format");
+        }
         List<PromptRow> rows = new ArrayList<>();
-        String[] lines = lines(content);
-        for (int i = 0; i < lines.length; i++) {
-            if (!lines[i].isBlank()) {
-                String source = new Path(path).getName() + ":" + (i + 1);
-                rows.add(new PromptRow(defaultId(path, i + 1), lines[i], null, null, null, null, null, null, null,
-                        source, null));
+        try (LineReader lines = new LineReader(new java.io.ByteArrayInputStream(content))) {
+            Text text = new Text();
+            long number = 0;
+            while (lines.readLine(text) > 0) {
+                PromptRow row = line(kind, path, ++number, text.getBytes(), text.getLength());
+                if (row != null) {
+                    rows.add(row);
+                }
             }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
         return rows;
     }
 
-    private static List<PromptRow> parseJsonl(String path, String content) {
-        List<PromptRow> rows = new ArrayList<>();
-        String[] lines = lines(content);
-        for (int i = 0; i < lines.length; i++) {
-            if (lines[i].isBlank()) {
-                continue;
-            }
-            String id = defaultId(path, i + 1);
-            String source = new Path(path).getName() + ":" + (i + 1);
-            JsonNode node;
-            try {
-                node = JSON.readTree(lines[i]);
-            } catch (JsonProcessingException e) {
-                rows.add(PromptRow.error(id, source, source + ": malformed JSON: " + e.getOriginalMessage()));
-                continue;
-            }
-            if (node == null || !node.isObject()) {
-                rows.add(PromptRow.error(id, source, source + ": expected a JSON object with a \"prompt\" field"));
-                continue;
-            }
-            Map<String, Object> fields = PromptFields.fromJson(node);
-            rows.add(PromptFields.parse(fields::get, id, source));
+    /**
+     * The row of line {@code number} (from 1) of a txt or jsonl file, given its bytes without the
+     * line end (Hadoop's LineReader: LF, CR LF or CR end a line); null for a blank line. Bytes that
+     * are not UTF-8 make an error row naming the line and the byte.
+     */
+    public static PromptRow line(Kind kind, String path, long number, byte[] bytes, int length) {
+        String source = new Path(path).getName() + ":" + number;
+        String id = defaultId(path, number);
+        String text;
+        try {
+            text = Utf8.decode(bytes, length, number == 1);
+        } catch (Utf8.Malformed e) {
+            return PromptRow.error(id, source, source + ": " + e.getMessage());
         }
-        return rows;
+        if (text.isBlank()) {
+            return null;
+        }
+        if (kind == Kind.TXT) {
+            return new PromptRow(id, text, null, null, null, null, null, null, null, source, null);
+        }
+        JsonNode node;
+        try {
+            node = JSON.readTree(text);
+        } catch (JsonProcessingException e) {
+            return PromptRow.error(id, source, source + ": malformed JSON: " + e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) {
+            return PromptRow.error(id, source, source + ": expected a JSON object with a \"prompt\" field");
+        }
+        Map<String, Object> fields = PromptFields.fromJson(node);
+        return PromptFields.parse(fields::get, fields.keySet(), id, source);
     }
 
-    private static List<PromptRow> parseCsv(String path, String content) {
+    /**
+     * A CSV file's rows. Each physical line is decoded strictly first: a line that is not UTF-8
+     * becomes an error row naming it and is left out of what the CSV parser sees.
+     */
+    private static List<PromptRow> parseCsv(String path, byte[] bytes) {
         List<PromptRow> rows = new ArrayList<>();
         String name = new Path(path).getName();
+        StringBuilder content = new StringBuilder(bytes.length);
+        List<PromptRow> encodingErrors = new ArrayList<>();
+        int lineStart = 0;
+        long number = 0;
+        for (int i = 0; i <= bytes.length; i++) {
+            if (i == bytes.length || bytes[i] == '\n') {
+                number++;
+                byte[] line = java.util.Arrays.copyOfRange(bytes, lineStart, i);
+                try {
+                    content.append(Utf8.decode(line, line.length, number == 1));
+                } catch (Utf8.Malformed e) {
+                    String source = name + ":" + number;
+                    encodingErrors.add(PromptRow.error(defaultId(path, number), source, source + ": " + e.getMessage()));
+                }
+                if (i < bytes.length) {
+                    content.append('\n');
+                }
+                lineStart = i + 1;
+            }
+        }
         CsvSchema schema = CsvSchema.emptySchema().withHeader();
         try (MappingIterator<Map<String, String>> it = CSV.readerFor(Map.class).with(schema)
-                .with(CsvParser.Feature.FAIL_ON_MISSING_COLUMNS).readValues(content)) {
+                .with(CsvParser.Feature.FAIL_ON_MISSING_COLUMNS).with(CsvParser.Feature.SKIP_EMPTY_LINES)
+                .readValues(content.toString())) {
             while (true) {
                 // Before the record is read, the parser stands at the line where it starts.
                 long line = it.getParser().currentLocation().getLineNr();
@@ -192,11 +256,12 @@ public final class PromptFiles {
                     break;
                 }
                 String source = name + ":" + line;
-                rows.add(PromptFields.parse(record::get, defaultId(path, line), source));
+                rows.add(PromptFields.parse(record::get, record.keySet(), defaultId(path, line), source));
             }
         } catch (IOException e) {
             throw new BadInputException(path, "cannot read CSV: " + rootMessage(e), e);
         }
+        rows.addAll(encodingErrors);
         return rows;
     }
 

@@ -171,4 +171,57 @@ class CliTest {
         assertEquals(0, quiet.exit(), quiet.err());
         assertTrue(!quiet.err().contains("progress:") && quiet.err().startsWith("rows 8 (ok 8, failed 0)"), quiet.err());
     }
+
+    private static final String BAD = "src/test/resources/prompts-bad/";
+
+    @Test
+    void batchSharesTheJobsInputChecksAndErrorRows(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("gen.jsonl");
+        String[] common = {"batch", "--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
+            "--prompts", BAD + "non-utf8.txt," + BAD + "duplicate-ids.jsonl," + BAD + "unknown-fields.jsonl", "--max-new-tokens", "3",
+            "--threads", "0"};
+        Run r = run(concat(common, "--out", out.toString(), "--max-error-rate", "0.5"));
+        assertEquals(0, r.exit(), r.err());
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.util.Map<String, String> errors = new java.util.HashMap<>();
+        for (String line : Files.readAllLines(out)) {
+            com.fasterxml.jackson.databind.JsonNode n = json.readTree(line);
+            if (!n.get("error").isNull()) {
+                errors.put(n.get("source").asText(), n.get("error").asText());
+            }
+        }
+        assertEquals(java.util.Map.of(
+                "non-utf8.txt:2", "non-utf8.txt:2: not valid UTF-8: byte 0xFF at byte 9 of the line",
+                "duplicate-ids.jsonl:3", "duplicate-ids.jsonl:3: duplicate id 'a'; its first occurrence, at duplicate-ids.jsonl:1, runs",
+                "unknown-fields.jsonl:1", "unknown-fields.jsonl:1: unknown field 'temprature'; did you mean 'temperature'?",
+                "unknown-fields.jsonl:3", "unknown-fields.jsonl:3: unknown field 'Top_P'; did you mean 'top_p'?"), errors);
+
+        // 4 of 9 rows failed: more than the default 10%.
+        Run strict = run(concat(common, "--out", dir.resolve("strict.jsonl").toString()));
+        assertEquals(3, strict.exit(), strict.err());
+        assertTrue(strict.err().contains("llamaspark: 4 of 9 rows failed (44.4%, more than --max-error-rate 0.1); everything is written to "),
+                strict.err());
+        assertTrue(Files.exists(dir.resolve("strict.jsonl")));
+
+        Path noParent = dir.resolve("missing").resolve("gen.jsonl");
+        Run missing = run(concat(common, "--out", noParent.toString()));
+        assertEquals(2, missing.exit());
+        assertEquals("llamaspark: " + noParent + ": the parent directory " + noParent.getParent() + " does not exist", missing.err().strip());
+
+        Run readOnly = run(concat(common, "--out", "/proc/gen.jsonl"));
+        assertEquals(2, readOnly.exit());
+        assertTrue(readOnly.err().strip().startsWith("llamaspark: /proc/gen.jsonl: cannot write in /proc: "), readOnly.err());
+        assertEquals(1, readOnly.err().strip().lines().count(), readOnly.err());
+
+        Run empty = run("batch", "--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
+                "--prompts", BAD + "blank.txt", "--out", dir.resolve("empty.jsonl").toString());
+        assertEquals(2, empty.exit());
+        assertEquals("llamaspark: " + BAD + "blank.txt: holds no prompts (every file is empty or blank)", empty.err().strip());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }

@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import llamaspark.BadInputException;
@@ -312,5 +313,194 @@ class GenerateJobTest {
         assertEquals("llamaspark job: nope.properties: no such job defaults file", err.toString().strip());
         Map<String, String> unused = new HashMap<>();
         assertTrue(unused.isEmpty());
+    }
+
+    private static final String BAD = "src/test/resources/prompts-bad/";
+
+    private static String error(Map<String, Row> g, String id) {
+        assertTrue(g.containsKey(id), id + " in " + g.keySet());
+        return g.get(id).getAs("error");
+    }
+
+    @Test
+    void nonUtf8BytesAreErrorRowsNamingFileAndLine() {
+        Map<String, Row> g = generations(job("--prompts", BAD + "non-utf8.txt," + BAD + "non-utf8.jsonl," + BAD + "non-utf8.csv",
+                "--max-new-tokens", "3"));
+        assertEquals(3 + 2 + 3, g.size(), g.keySet().toString());
+        assertEquals("non-utf8.txt:2: not valid UTF-8: byte 0xFF at byte 9 of the line", error(g, "non-utf8.txt:2"));
+        assertEquals("non-utf8.jsonl:2: not valid UTF-8: byte 0xE9 at byte 27 of the line", error(g, "non-utf8.jsonl:2"));
+        assertEquals("non-utf8.csv:3: not valid UTF-8: byte 0xE9 at byte 5 of the line", error(g, "non-utf8.csv:3"));
+        for (String ok : List.of("non-utf8.txt:1", "non-utf8.txt:3", "ok", "c1", "c3")) {
+            assertNull(error(g, ok), ok);
+        }
+        assertTrue(g.values().stream().noneMatch(r -> r.getAs("prompt") != null && ((String) r.getAs("prompt")).contains("\uFFFD")));
+    }
+
+    @Test
+    void misspeltFieldsAreErrorsWithTheClosestNameAndExtraColumnsAreIgnored() {
+        Map<String, Row> g = generations(job("--prompts", BAD + "unknown-fields.jsonl", "--max-new-tokens", "3"));
+        assertEquals("unknown-fields.jsonl:1: unknown field 'temprature'; did you mean 'temperature'?", error(g, "typo"));
+        assertEquals("unknown-fields.jsonl:3: unknown field 'Top_P'; did you mean 'top_p'?", error(g, "case"));
+        assertNull(error(g, "extra"), "a column far from every known name is metadata, not a typo");
+        assertEquals("temperature", PromptFields.misspelled("temprature"));
+        assertNull(PromptFields.misspelled("ix"), "two letters are too short to call a typo");
+        assertEquals(3, PromptFields.levenshtein("kitten", "sitting"));
+    }
+
+    @Test
+    void duplicateIdsRunOnceAndLaterOnesNameTheFirst() throws Exception {
+        Path out = job("--prompts", BAD + "duplicate-ids.jsonl", "--max-new-tokens", "3");
+        List<Row> rows = spark.read().parquet(out.resolve("generations").toString()).collectAsList();
+        assertEquals(3, rows.size());
+        List<Row> a = rows.stream().filter(r -> "a".equals(r.getAs("id"))).toList();
+        assertEquals(2, a.size());
+        Row first = a.stream().filter(r -> r.getAs("error") == null).findFirst().orElseThrow();
+        assertEquals("duplicate-ids.jsonl:1", first.getAs("source"));
+        assertEquals("Once upon a time", first.getAs("prompt"));
+        Row later = a.stream().filter(r -> r.getAs("error") != null).findFirst().orElseThrow();
+        assertEquals("duplicate-ids.jsonl:3: duplicate id 'a'; its first occurrence, at duplicate-ids.jsonl:1, runs",
+                later.getAs("error"));
+        JsonNode run = new ObjectMapper().readTree(out.resolve("run.json").toFile());
+        assertEquals(1, run.at("/rows/duplicates").asInt());
+        assertEquals(1, run.at("/rows/failed").asInt());
+    }
+
+    @Test
+    void parquetFilesWithDifferentSchemasEachRunTheirReadableRows() throws Exception {
+        Path mixed = dir.resolve("mixed");
+        Files.createDirectories(mixed);
+        writeParquet(mixed.resolve("a.parquet"), List.of(org.apache.spark.sql.RowFactory.create(1, "Once upon a time", 0.0)),
+                new org.apache.spark.sql.types.StructType().add("id", "int").add("prompt", "string").add("temperature", "double"));
+        writeParquet(mixed.resolve("b.parquet"), List.of(org.apache.spark.sql.RowFactory.create("two", "I dream of", "a note"),
+                        org.apache.spark.sql.RowFactory.create("three", "The end", null)),
+                new org.apache.spark.sql.types.StructType().add("id", "string").add("prompt", "string").add("note", "string"));
+        writeParquet(mixed.resolve("c.parquet"), List.of(org.apache.spark.sql.RowFactory.create("four", 5L, "hot"),
+                        org.apache.spark.sql.RowFactory.create("five", 6L, null)),
+                new org.apache.spark.sql.types.StructType().add("id", "string").add("prompt", "long").add("top_k", "string"));
+        Map<String, Row> g = generations(job("--prompts", mixed.toString(), "--max-new-tokens", "3"));
+        assertEquals(Set.of("1", "two", "three", "four", "five"), g.keySet());
+        assertNull(error(g, "1"));
+        assertEquals(0.0f, (float) g.get("1").getAs("temperature"));
+        assertNull(error(g, "two"));
+        assertNull(error(g, "three"));
+        assertEquals("c.parquet:1: field 'prompt' must be a string, got 5", error(g, "four"));
+        assertEquals("c.parquet:2: field 'prompt' must be a string, got 6", error(g, "five"));
+    }
+
+    /** One Parquet file at {@code file}, written by Spark (which writes a directory of parts). */
+    private static void writeParquet(Path file, List<Row> rows, org.apache.spark.sql.types.StructType schema) throws Exception {
+        Path tmp = dir.resolve("tmp-" + file.getFileName());
+        spark.createDataFrame(rows, schema).coalesce(1).write().parquet(tmp.toString());
+        try (Stream<Path> parts = Files.list(tmp)) {
+            Files.move(parts.filter(p -> p.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow(), file);
+        }
+    }
+
+    @Test
+    void noPromptsAtAllIsAnError() {
+        BadInputException e = assertThrows(BadInputException.class, () -> job("--prompts", BAD + "blank.txt"));
+        assertEquals(BAD + "blank.txt: holds no prompts (every file is empty or blank)", e.getMessage());
+    }
+
+    @Test
+    void outputLocationIsCheckedBeforeGenerating() {
+        Path missing = dir.resolve("no-such-parent").resolve("out");
+        BadInputException e = assertThrows(BadInputException.class, () -> GenerateJob.execute(spark,
+                options("--prompts", "data/prompts.txt", "--out", missing.toString())));
+        assertEquals(missing + ": the parent directory file:" + missing.getParent() + " does not exist", e.getMessage());
+        // /proc is a read-only mount on Linux.
+        BadInputException ro = assertThrows(BadInputException.class, () -> GenerateJob.execute(spark,
+                options("--prompts", "data/prompts.txt", "--out", "/proc/llamaspark-out")));
+        assertTrue(ro.getMessage().startsWith("/proc/llamaspark-out: cannot write in file:/proc: "), ro.getMessage());
+        assertEquals(1, ro.getMessage().lines().count());
+    }
+
+    @Test
+    void maxErrorRateFailsTheRunAfterWritingEverything() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Path out = dir.resolve("rate");
+        JobResult r = GenerateJob.execute(spark, options("--prompts", BAD + "unknown-fields.jsonl", "--out", out.toString(),
+                "--max-new-tokens", "3"));
+        assertTrue(Files.exists(out.resolve("generations/_SUCCESS")));
+        assertTrue(GenerateJob.errorRateExceeded(r, 0.5, new PrintStream(err, true)));
+        String[] lines = err.toString().split("\\R");
+        assertEquals("llamaspark job: 2 of 3 rows failed (66.7%, more than --max-error-rate 0.5); everything is written to "
+                + r.outDir() + "; the first errors:", lines[0]);
+        assertEquals(3, lines.length);
+        assertTrue(lines[1].startsWith("  unknown-fields.jsonl:"), lines[1]);
+        assertFalse(GenerateJob.errorRateExceeded(r, 0.7, new PrintStream(new ByteArrayOutputStream())));
+    }
+
+    private static JobOptions options(String... args) {
+        List<String> all = new ArrayList<>(List.of("--model", Oracles.AIDREAMS260K.toString(),
+                "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString()));
+        all.addAll(List.of(args));
+        JobOptions o = new JobOptions();
+        new CommandLine(o).parseArgs(all.toArray(String[]::new));
+        return o;
+    }
+
+    @Test
+    void aRerunResumesFromTheRowsAnEarlierAttemptFinished() throws Exception {
+        String[] common = {"--prompts", "data", "--max-new-tokens", "20", "--partitions", "2"};
+        Map<String, Row> clean = generations(job(common));
+
+        // What a killed attempt at `out` leaves: its manifest, 7 journalled rows, a half-written
+        // chunk and a staging directory.
+        Path out = dir.resolve("resumed");
+        List<String> args = new ArrayList<>(List.of(common));
+        args.addAll(List.of("--out", out.toString()));
+        JobOptions o = options(args.toArray(String[]::new));
+        ModelBundle bundle = ModelBundle.load(o.model.model, o.model.tokenizer, o.model.backend, 0, 0);
+        WorkDir work = WorkDir.open(spark.sparkContext().hadoopConfiguration(), out.toString(),
+                WorkDir.manifest(bundle, ModelBundle.sha256(o.model.tokenizer), o.jobDefaults()), false);
+        Map<String, String> hashes = PromptSource.read(spark, List.of("data")).collectAsList().stream()
+                .collect(Collectors.toMap(r -> r.getAs("id"), r -> r.getAs("input_hash")));
+        List<String> ids = clean.keySet().stream().sorted().toList();
+        RowJournal journal = new RowJournal(new RowJournal.Spec(work.chunks().toString(), 3, 60_000), 0, 99);
+        for (String id : ids.subList(0, 7)) {
+            journal.add(clean.get(id), hashes.get(id));
+        }
+        journal.close();
+        Path workDir = Path.of(java.net.URI.create(work.path()));
+        Files.writeString(workDir.resolve("chunks/.part-00001-98-000000.jsonl.tmp"), "{\"id\": \"half");
+        Files.createDirectories(dir.resolve(".resumed.staging-old/generations"));
+
+        JobResult r = GenerateJob.execute(spark, o);
+        assertEquals(7, r.counts().reused());
+        assertEquals(clean.size() - 7, r.counts().generated());
+        Map<String, Row> resumed = generations(out);
+        assertEquals(clean.keySet(), resumed.keySet());
+        for (String id : ids) {
+            assertArrayEquals(ids(clean.get(id)), ids(resumed.get(id)), id);
+            assertEquals((String) clean.get(id).getAs("completion"), resumed.get(id).getAs("completion"), id);
+            assertEquals((long) clean.get(id).getAs("seed"), (long) resumed.get(id).getAs("seed"), id);
+        }
+        JsonNode run = new ObjectMapper().readTree(out.resolve("run.json").toFile());
+        assertEquals(7, run.at("/rows/reused").asInt());
+        assertEquals(clean.size() - 7, run.at("/rows/generated").asInt());
+        assertFalse(Files.exists(workDir), "the work directory goes once DIR is complete");
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(List.of(), s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".resumed")).toList());
+        }
+    }
+
+    @Test
+    void aResumeWithOtherParametersIsRefusedUnlessFresh() throws Exception {
+        Path out = dir.resolve("refused");
+        JobOptions earlier = options("--prompts", "data/prompts.txt", "--out", out.toString(), "--max-new-tokens", "3");
+        ModelBundle bundle = ModelBundle.load(earlier.model.model, earlier.model.tokenizer, earlier.model.backend, 0, 0);
+        WorkDir.open(spark.sparkContext().hadoopConfiguration(), out.toString(),
+                WorkDir.manifest(bundle, ModelBundle.sha256(earlier.model.tokenizer), earlier.jobDefaults()), false);
+        JobOptions other = options("--prompts", "data/prompts.txt", "--out", out.toString(), "--max-new-tokens", "3",
+                "--temperature", "0.5");
+        BadInputException e = assertThrows(BadInputException.class, () -> GenerateJob.execute(spark, other));
+        assertTrue(e.getMessage().startsWith(out + ": an unfinished earlier run at this --out ("), e.getMessage());
+        assertTrue(e.getMessage().contains(" used a different temperature (1.0, now 0.5); rerun with its model and parameters "
+                + "to resume it, or pass --fresh to discard its 0 chunk(s) of finished rows"), e.getMessage());
+        assertFalse(Files.exists(out));
+        JobOptions fresh = options("--prompts", "data/prompts.txt", "--out", out.toString(), "--max-new-tokens", "3",
+                "--temperature", "0.5", "--fresh");
+        assertEquals(8, GenerateJob.execute(spark, fresh).counts().generated());
     }
 }

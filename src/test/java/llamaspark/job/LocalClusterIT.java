@@ -115,4 +115,112 @@ class LocalClusterIT {
             spark.stop();
         }
     }
+
+    private static final String CLUSTER = "spark://127.0.0.1:7077";
+
+    /** The generations of a run, by id, reduced to what must not change: token ids, completion, seed. */
+    private static Map<String, List<Object>> essentials(SparkSession spark, Path out) {
+        return generations(spark, out).entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> List.of(
+                e.getValue().getList(e.getValue().fieldIndex("token_ids")), String.valueOf((Object) e.getValue().getAs("completion")),
+                (Object) e.getValue().getAs("seed"))));
+    }
+
+    private static List<String> jobCommand(String master, Path out, Path prompts) {
+        List<String> cmd = new ArrayList<>(List.of("jobs/llamaspark", "job", "--master", master));
+        if (master.startsWith("spark:")) {
+            cmd.addAll(List.of("--conf", "spark.cores.max=2", "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0"));
+        }
+        cmd.addAll(List.of("--out", out.toString(), "--prompts", prompts.toString(), "--partitions", "4",
+                "--batch-size", "2", "--max-new-tokens", "60", "--checkpoint-rows", "4", "--checkpoint-seconds", "1"));
+        return cmd;
+    }
+
+    /** Finished chunks in the work directory of {@code out}. */
+    private static long chunks(Path out) throws IOException {
+        Path dir = out.resolveSibling("." + out.getFileName() + ".llamaspark-work").resolve("chunks");
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".jsonl")).count();
+        }
+    }
+
+    /** Starts {@code command}; once the job has journalled {@code atLeast} chunks, runs {@code fault}; waits for the end. */
+    private static Run runWithFault(List<String> command, Path out, int atLeast, Fault fault) throws Exception {
+        File log = File.createTempFile("llamaspark-it-fault", ".log");
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+        while (chunks(out) < atLeast) {
+            if (!p.isAlive() || System.nanoTime() > deadline) {
+                p.destroyForcibly().waitFor();
+                throw new AssertionError("no journalled rows to fault after: " + java.nio.file.Files.readString(log.toPath()));
+            }
+            Thread.sleep(100);
+        }
+        fault.accept(p);
+        if (!p.waitFor(200, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("timed out:\n" + java.nio.file.Files.readString(log.toPath()));
+        }
+        return new Run(p.exitValue(), java.nio.file.Files.readString(log.toPath(), StandardCharsets.UTF_8));
+    }
+
+    private interface Fault {
+        void accept(Process job) throws Exception;
+    }
+
+    @Test
+    void aKilledDriverOrExecutorLosesOnlyRowsInFlightAndTheRerunEqualsACleanRun() throws Exception {
+        Path prompts = OUT.resolve("fault-prompts.txt");
+        java.nio.file.Files.createDirectories(OUT);
+        StringBuilder lines = new StringBuilder();
+        String[] starts = {"Once upon a time", "I dream of", "The vectors", "Gradients unfold", "A neuron"};
+        for (int i = 0; i < 120; i++) {
+            lines.append(starts[i % starts.length]).append(" ").append(i).append('\n');
+        }
+        java.nio.file.Files.writeString(prompts, lines);
+        Path clean = OUT.resolve("fault-clean"), driverKilled = OUT.resolve("fault-driver"), executorKilled = OUT.resolve("fault-executor");
+        for (Path p : List.of(clean, driverKilled, executorKilled)) {
+            run(30, "rm", "-rf", p.toString(), p.resolveSibling("." + p.getFileName() + ".llamaspark-work").toString());
+        }
+
+        Run c = run(300, jobCommand("local[2]", clean, prompts).toArray(String[]::new));
+        assertEquals(0, c.exit(), c.output());
+
+        // Kill the driver once some rows are journalled, then run the same command again.
+        List<String> driverCmd = jobCommand(CLUSTER, driverKilled, prompts);
+        Run killed = runWithFault(driverCmd, driverKilled, 2, job -> {
+            job.destroyForcibly();
+            job.waitFor();
+        });
+        assertTrue(killed.exit() != 0, killed.output());
+        assertFalse(java.nio.file.Files.exists(driverKilled), "a killed run leaves no output directory");
+        Run resumed = run(300, driverCmd.toArray(String[]::new));
+        assertEquals(0, resumed.exit(), resumed.output());
+        JsonNode report = new ObjectMapper().readTree(driverKilled.resolve("run.json").toFile());
+        assertTrue(report.at("/rows/reused").asInt() > 0, report.toString());
+        assertTrue(report.at("/rows/generated").asInt() > 0, "the kill came before the end: " + report);
+        assertEquals(120, report.at("/rows/reused").asInt() + report.at("/rows/generated").asInt());
+
+        // Kill one executor (a child of a worker that jobs/local-cluster started) mid-task.
+        Run survived = runWithFault(jobCommand(CLUSTER, executorKilled, prompts), executorKilled, 2, job -> {
+            long worker = Long.parseLong(java.nio.file.Files.readString(Path.of("target/local-cluster/pids/worker-1")).strip());
+            ProcessHandle executor = ProcessHandle.of(worker).orElseThrow().descendants()
+                    .filter(h -> h.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no executor under worker " + worker));
+            executor.destroyForcibly();
+        });
+        assertEquals(0, survived.exit(), survived.output());
+
+        SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+        try {
+            Map<String, List<Object>> expected = essentials(spark, clean);
+            assertEquals(120, expected.size());
+            assertEquals(expected, essentials(spark, driverKilled));
+            assertEquals(expected, essentials(spark, executorKilled));
+        } finally {
+            spark.stop();
+        }
+    }
 }

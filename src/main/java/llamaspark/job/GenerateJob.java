@@ -272,13 +272,14 @@ public final class GenerateJob {
         CollectionAccumulator<TaskProfile> profiles = spark.sparkContext().collectionAccumulator("llamaspark.task-profiles");
         RowCounters counters = new RowCounters(spark.sparkContext());
         // Counting the prompts on their way into the shuffle gives the total without another pass.
-        Dataset<Row> counted = prompts.mapPartitions((MapPartitionsFunction<Row, Row>) counters::read, Encoders.row(JobSchemas.PROMPTS));
+        Dataset<Row> counted = prompts.mapPartitions((MapPartitionsFunction<Row, Row>) counters::read, Encoders.row(prompts.schema()));
         try (SparkProgress live = new SparkProgress(spark.sparkContext(), counters);
              ProgressPrinter printer = ProgressPrinter.start(o.progress, live::now, progressOut, false)) {
             counted.repartition(partitions, col("id"))
                     .mapPartitions(new PartitionGenerator(model, o.jobDefaults(), batchSize, o.engine.threads, profiles, counters, journal),
                             Encoders.row(JobSchemas.GENERATIONS))
                     .foreachPartition((ForeachPartitionFunction<Row>) it -> it.forEachRemaining(r -> { }));
+            live.complete();
         }
         List<TaskProfile> tasks = new ArrayList<>(profiles.value());
         tasks.sort((a, b) -> Integer.compare(a.partitionId(), b.partitionId()));

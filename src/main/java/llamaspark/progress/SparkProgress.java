@@ -26,6 +26,7 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
     private static final int READ = 0, DONE = 1, FAILED = 2, TOKENS = 3;
 
     private final SparkContext sc;
+    private final RowCounters counters;
     private final long[] ids; // [4] accumulator ids, by READ, DONE, FAILED, TOKENS
     private final long start = System.nanoTime();
     private final Map<Long, long[]> running = new HashMap<>(); // task id -> [4] latest heartbeat values
@@ -33,16 +34,23 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
     private final Map<String, long[]> finished = new HashMap<>(); // "stage:partition" -> [4] final values
     private final Set<Long> runningTasks = new HashSet<>(); // task ids started, not ended
     private boolean totalKnown;
+    private boolean complete;
 
     /** Listens on {@code sc} for {@code counters} until {@link #close}. */
     public SparkProgress(SparkContext sc, RowCounters counters) {
         this.sc = sc;
+        this.counters = counters;
         this.ids = new long[] {counters.rowsRead.id(), counters.rowsDone.id(), counters.rowsFailed.id(), counters.tokens.id()};
         sc.addSparkListener(this);
     }
 
     /** The counts now, from the listener's view and Spark's status tracker. */
     public synchronized Progress now() {
+        int executors = sc.isLocal() ? 1 : Math.max(0, sc.statusTracker().getExecutorInfos().length - 1);
+        if (complete) { // the driver's accumulators: exact once the job's action has returned
+            return new Progress(System.nanoTime() - start, counters.rowsDone(), counters.rowsFailed(), counters.rowsRead(),
+                    counters.tokens(), 0, executors);
+        }
         long[] sum = new long[4];
         for (long[] v : finished.values()) {
             add(sum, v);
@@ -50,7 +58,6 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
         for (long[] v : running.values()) {
             add(sum, v);
         }
-        int executors = sc.isLocal() ? 1 : Math.max(0, sc.statusTracker().getExecutorInfos().length - 1);
         return new Progress(System.nanoTime() - start, sum[DONE], sum[FAILED], totalKnown ? sum[READ] : -1, sum[TOKENS],
                 runningTasks.size(), executors);
     }
@@ -112,6 +119,15 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
         if (e.stageInfo().failureReason().isEmpty() && e.stageInfo().accumulables().contains(ids[READ])) {
             totalKnown = true;
         }
+    }
+
+    /**
+     * Called when the job's action has returned: from then on the counts are the driver's
+     * accumulator values, which Spark has merged from every task by then, while the listener's
+     * events may still be on their way.
+     */
+    public synchronized void complete() {
+        complete = true;
     }
 
     @Override

@@ -91,7 +91,8 @@ public record RunData(String label, JsonNode run, List<StageRow> stages, List<Pa
                 taskSeconds.put(t.path("partition_id").asInt(), t.path("task_seconds").asDouble());
             }
             List<PartitionRow> partitions = new ArrayList<>();
-            for (Row r : gen.groupBy("partition_id", "executor_id")
+            // Rows no task generated (later duplicates of an id) have no partition.
+            for (Row r : gen.filter(col("partition_id").isNotNull()).groupBy("partition_id", "executor_id")
                     .agg(count(lit(1)).as("rows"), sum(when(col("error").isNotNull(), 1).otherwise(0)).as("failed"),
                             sum("prompt_tokens").as("prompt_tokens"), sum("completion_tokens").as("completion_tokens"))
                     .orderBy("partition_id").collectAsList()) {

@@ -12,6 +12,8 @@ import llamaspark.generate.EndTokens;
 import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GeneratorOptions;
 import llamaspark.model.LlamaWeights;
+import llamaspark.model.LoadedModel;
+import llamaspark.model.ModelFiles;
 import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
@@ -63,8 +65,13 @@ final class BenchCommand implements Callable<Integer> {
         if (newTokens < 2 || repeat < 1 || warmup < 0) {
             throw new BadInputException("bench", "needs --new-tokens >= 2, --repeat >= 1, --warmup >= 0");
         }
-        LlamaWeights weights = options.loadWeights();
-        Tokenizer tokenizer = options.loadTokenizer(weights);
+        if (options.model == null) {
+            throw new BadInputException("--model", "no model given");
+        }
+        // As the job opens it: a GGUF file's weights stay mapped, in their stored types.
+        LoadedModel model = ModelFiles.open(options.model, options.tokenizer, options.backend, options.heads, options.seqLen);
+        LlamaWeights weights = model.weights();
+        Tokenizer tokenizer = model.tokenizer();
         int[] ids = promptIds(tokenizer);
         if (ids.length + newTokens - 1 > weights.config.seqLen()) {
             throw new BadInputException("bench", ids.length + " prompt + " + newTokens + " new tokens exceed seq_len " + weights.config.seqLen());
@@ -89,8 +96,8 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         System.out.print(ProfileTable.format(decode));
-        System.out.printf(Locale.ROOT, "model %s, backend %s, threads %d, batch %d, prompt %d tokens, %d new tokens, %d warmup + %d runs%n",
-                options.model.getFileName(), options.backend.cliName(), threads, batchSize, ids.length, newTokens, warmup, repeat);
+        System.out.printf(Locale.ROOT, "model %s (%s, %s), backend %s, threads %d, batch %d, prompt %d tokens, %d new tokens, %d warmup + %d runs%n",
+                options.model.getFileName(), model.format(), model.tensorTypes(), options.backend.cliName(), threads, batchSize, ids.length, newTokens, warmup, repeat);
         double d = median(decodeMs);
         System.out.printf(Locale.ROOT, "decode_ms_per_step=%.3f prefill_ms_per_token=%.4f tokens_per_s=%.1f%n",
                 d, median(prefillMs), 1000.0 * batchSize / d);

@@ -117,6 +117,14 @@ public abstract class QuantKernel {
 
     /** {@code out[n * O + o] = sum_k x[n * K + k] * W[o, k]} for n < rows. */
     public void matmul(float[] out, float[] x, int rows, QuantMatrix w) {
+        matmul(out, w.rows(), 0, x, rows, w);
+    }
+
+    /**
+     * {@code out[n * stride + col + o] = sum_k x[n * K + k] * W[o, k]} for n < rows: W's outputs
+     * land in columns [col, col + O) of rows of {@code stride} (e.g. wk's part of a q|k|v row).
+     */
+    public void matmul(float[] out, int stride, int col, float[] x, int rows, QuantMatrix w) {
         int K = w.cols();
         int tiles = rows / TILE;
         if (tiles > 0) {
@@ -124,9 +132,11 @@ public abstract class QuantKernel {
         }
         int panels = (w.rows() + PANEL - 1) / PANEL;
         if (workers == null || workers.size() == 1 || panels < 4 * workers.size()) {
-            multiply(out, x, rows, w, 0, panels, 0);
+            multiply(out, stride, col, x, rows, w, 0, panels, 0);
             return;
         }
+        split.stride = stride;
+        split.col = col;
         split.out = out;
         split.x = x;
         split.rows = rows;
@@ -155,6 +165,8 @@ public abstract class QuantKernel {
 
     private final class Split implements Workers.Job {
         float[] out;
+        int stride;
+        int col;
         float[] x;
         int rows;
         QuantMatrix w;
@@ -162,12 +174,12 @@ public abstract class QuantKernel {
         @Override
         public void run(int worker, int workers) {
             int panels = (w.rows() + PANEL - 1) / PANEL;
-            multiply(out, x, rows, w, Workers.from(panels, worker, workers), Workers.from(panels, worker + 1, workers), worker);
+            multiply(out, stride, col, x, rows, w, Workers.from(panels, worker, workers), Workers.from(panels, worker + 1, workers), worker);
         }
     }
 
     /** Panels [p0, p1) of the product, on worker {@code wk}'s scratch. */
-    private void multiply(float[] out, float[] x, int rows, QuantMatrix w, int p0, int p1, int wk) {
+    private void multiply(float[] out, int stride, int col, float[] x, int rows, QuantMatrix w, int p0, int p1, int wk) {
         int O = w.rows(), K = w.cols();
         if (bytes[wk].length < w.rowBytes()) {
             bytes[wk] = new byte[w.rowBytes()];
@@ -177,7 +189,7 @@ public abstract class QuantKernel {
             int o1 = Math.min(O, p1 * PANEL);
             for (int o = p0 * PANEL; o < o1; o++) {
                 w.chunk(o).get(w.offset(o), q, 0, w.rowBytes());
-                out[o] = w.type() == GgmlType.Q8_0 ? dotQ8_0(q, x, 0, K) : dotQ4_0(q, x, 0, K);
+                out[col + o] = w.type() == GgmlType.Q8_0 ? dotQ8_0(q, x, 0, K) : dotQ4_0(q, x, 0, K);
             }
             return;
         }
@@ -190,15 +202,16 @@ public abstract class QuantKernel {
         for (int p = p0; p < p1; p++) {
             int o0 = p * PANEL;
             decodePanel(w, o0, a, row[wk], q);
+            int valid = Math.min(PANEL, O - o0), c0 = col + o0;
             for (int t = 0; t < tiles; t++) {
-                rows6(out, packed, t * TILE * K, t * TILE, a, K, o0, O, wk);
+                rows6(out, packed, t * TILE * K, a, K, t * TILE * stride + c0, stride, valid, wk);
             }
             int n = tiles * TILE;
             for (; n + 2 <= rows; n += 2) {
-                rows2(out, x, n, a, K, o0, O, wk);
+                rows2(out, x, n, a, K, n * stride + c0, stride, valid, wk);
             }
             if (n < rows) {
-                row1(out, x, n, a, K, o0, O, wk);
+                row1(out, x, n, a, K, n * stride + c0, valid, wk);
             }
         }
     }
@@ -303,7 +316,8 @@ public abstract class QuantKernel {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    private void rows6(float[] out, float[] xp, int xBase, int n, float[] a, int K, int o0, int O, int wk) {
+    /** Rows of one 6-row tile against the panel; outputs at out[o + r * stride ...]. */
+    private void rows6(float[] out, float[] xp, int xBase, float[] a, int K, int o, int stride, int valid, int wk) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
@@ -329,16 +343,15 @@ public abstract class QuantKernel {
             c50 = madd(w0, b, c50);
             c51 = madd(w1, b, c51);
         }
-        int valid = Math.min(PANEL, O - o0), o = n * O + o0;
         store(c00, c01, out, o, valid, wk);
-        store(c10, c11, out, o + O, valid, wk);
-        store(c20, c21, out, o + 2 * O, valid, wk);
-        store(c30, c31, out, o + 3 * O, valid, wk);
-        store(c40, c41, out, o + 4 * O, valid, wk);
-        store(c50, c51, out, o + 5 * O, valid, wk);
+        store(c10, c11, out, o + stride, valid, wk);
+        store(c20, c21, out, o + 2 * stride, valid, wk);
+        store(c30, c31, out, o + 3 * stride, valid, wk);
+        store(c40, c41, out, o + 4 * stride, valid, wk);
+        store(c50, c51, out, o + 5 * stride, valid, wk);
     }
 
-    private void rows2(float[] out, float[] x, int n, float[] a, int K, int o0, int O, int wk) {
+    private void rows2(float[] out, float[] x, int n, float[] a, int K, int o, int stride, int valid, int wk) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         int x0 = n * K;
         for (int k = 0, wi = 0; k < K; k++, wi += PANEL) {
@@ -351,12 +364,11 @@ public abstract class QuantKernel {
             c10 = madd(w0, b, c10);
             c11 = madd(w1, b, c11);
         }
-        int valid = Math.min(PANEL, O - o0), o = n * O + o0;
         store(c00, c01, out, o, valid, wk);
-        store(c10, c11, out, o + O, valid, wk);
+        store(c10, c11, out, o + stride, valid, wk);
     }
 
-    private void row1(float[] out, float[] x, int n, float[] a, int K, int o0, int O, int wk) {
+    private void row1(float[] out, float[] x, int n, float[] a, int K, int o, int valid, int wk) {
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
         int x0 = n * K;
         for (int k = 0, wi = 0; k < K; k++, wi += PANEL) {
@@ -364,7 +376,7 @@ public abstract class QuantKernel {
             c0 = madd(FloatVector.fromArray(S, a, wi), b, c0);
             c1 = madd(FloatVector.fromArray(S, a, wi + LANES), b, c1);
         }
-        store(c0, c1, out, n * O + o0, Math.min(PANEL, O - o0), wk);
+        store(c0, c1, out, o, valid, wk);
     }
 
     /** A panel's 16 outputs of one row; the last panel may hold fewer (stored via scratch). */

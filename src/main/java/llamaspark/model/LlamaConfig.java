@@ -27,6 +27,11 @@ public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvH
                 LLAMA2C_RMS_EPS, LLAMA2C_ROPE_THETA);
     }
 
+    /** This shape with context length {@code seqLen} (the KV cache and rotary table size). */
+    public LlamaConfig withSeqLen(int seqLen) {
+        return new LlamaConfig(dim, hiddenDim, layers, heads, kvHeads, vocabSize, seqLen, sharedClassifier, rmsEps, ropeTheta);
+    }
+
     /** This shape with another epsilon and rotary base. */
     public LlamaConfig withNorms(float eps, float theta) {
         return new LlamaConfig(dim, hiddenDim, layers, heads, kvHeads, vocabSize, seqLen, sharedClassifier, eps, theta);

@@ -51,10 +51,16 @@ public final class ModelFiles {
      * file for the vector backends (mapped, multiplied in their stored type: {@code vector} gives
      * bit for bit the float32 model dequantized from the file, {@code vector-fma} decodes with
      * FMA); {@code ejml} gets them dequantized to float32. Other formats load as float32.
+     *
+     * @param seqLen context length: required for .npz files; for GGUF, when positive, it replaces
+     *               the file's {@code context_length} (as llama.cpp's -c does)
      */
     public static LoadedModel open(Path path, Path tokenizer, Backend backend, int heads, int seqLen) {
         if (!NpzReader.isNpz(path) && MagicBytes.read(path) == GgufFile.MAGIC) {
             GgufLlamaSpec spec = GgufLlamaSpec.of(GgufFile.read(path));
+            if (seqLen > 0) {
+                spec = spec.withContext(seqLen);
+            }
             Map<String, Integer> types = new TreeMap<>();
             for (GgufTensorInfo t : spec.allTensors()) {
                 types.merge(t.type().name(), 1, Integer::sum);

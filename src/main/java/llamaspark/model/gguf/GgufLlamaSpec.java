@@ -43,6 +43,12 @@ public record GgufLlamaSpec(GgufFile file, LlamaConfig config, float rmsEps, flo
         return all;
     }
 
+    /** This model run with a context of {@code seqLen} positions instead of the file's (llama.cpp's -c). */
+    public GgufLlamaSpec withContext(int seqLen) {
+        return new GgufLlamaSpec(file, config.withSeqLen(seqLen).validate(file.path().toString()), rmsEps, ropeTheta,
+                ropeDim, tokenEmbedding, layers, outputNorm, output);
+    }
+
     public static GgufLlamaSpec of(GgufFile file) {
         GgufMetadata m = file.metadata();
         String source = m.source();

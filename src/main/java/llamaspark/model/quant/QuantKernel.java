@@ -181,15 +181,15 @@ public abstract class QuantKernel {
     /** Panels [p0, p1) of the product, on worker {@code wk}'s scratch. */
     private void multiply(float[] out, int stride, int col, float[] x, int rows, QuantMatrix w, int p0, int p1, int wk) {
         int O = w.rows(), K = w.cols();
-        if (bytes[wk].length < w.rowBytes()) {
-            bytes[wk] = new byte[w.rowBytes()];
+        if (bytes[wk].length < PANEL * w.rowBytes()) {
+            bytes[wk] = new byte[PANEL * w.rowBytes()];
         }
         byte[] q = bytes[wk];
-        if (rows == 1 && fusedRow(w.type())) {
-            int o1 = Math.min(O, p1 * PANEL);
-            for (int o = p0 * PANEL; o < o1; o++) {
-                w.chunk(o).get(w.offset(o), q, 0, w.rowBytes());
-                out[col + o] = w.type() == GgmlType.Q8_0 ? dotQ8_0(q, x, 0, K) : dotQ4_0(q, x, 0, K);
+        if (rows == 1 && fusedRow(w.type()) && FusedRows.supports(w.type(), K)) {
+            for (int p = p0; p < p1; p++) {
+                int o0 = p * PANEL, n = Math.min(PANEL, O - o0);
+                copyRows(w, o0, n, q);
+                FusedRows.dot(w.type(), q, w.rowBytes(), n, x, K, out, col + o0);
             }
             return;
         }
@@ -213,6 +213,18 @@ public abstract class QuantKernel {
             if (n < rows) {
                 row1(out, x, n, a, K, n * stride + c0, valid, wk);
             }
+        }
+    }
+
+    /** The bytes of rows o0..o0+n-1 into q[0, n * rowBytes), in one bulk copy unless they straddle two chunks. */
+    static void copyRows(QuantMatrix w, int o0, int n, byte[] q) {
+        int rb = w.rowBytes();
+        if (w.chunk(o0) == w.chunk(o0 + n - 1)) {
+            w.chunk(o0).get(w.offset(o0), q, 0, n * rb);
+            return;
+        }
+        for (int r = 0; r < n; r++) {
+            w.chunk(o0 + r).get(w.offset(o0 + r), q, r * rb, rb);
         }
     }
 
@@ -266,7 +278,7 @@ public abstract class QuantKernel {
     }
 
     private static float half(byte[] q, int p) {
-        return Halfs.halfToFloat((q[p] & 0xFF) | (q[p + 1] & 0xFF) << 8);
+        return Halfs.halfToFloatFast((q[p] & 0xFF) | (q[p + 1] & 0xFF) << 8);
     }
 
     /** Eight int8 quants at byte p as floats. */
@@ -274,49 +286,6 @@ public abstract class QuantKernel {
         return (FloatVector) ByteVector.fromArray(B64, q, p).convertShape(VectorOperators.B2F, S, 0);
     }
 
-    /** A Q8_0 row (bytes q) dotted with x[x0 .. x0 + K): per block, sum q * x, then scale by d. */
-    private static float dotQ8_0(byte[] q, float[] x, int x0, int K) {
-        FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
-        int k = 0, p = 0;
-        for (; k + 64 <= K; k += 64, p += 68) {
-            FloatVector s0 = q8(q, p + 2).mul(FloatVector.fromArray(S, x, x0 + k));
-            s0 = q8(q, p + 10).fma(FloatVector.fromArray(S, x, x0 + k + 8), s0);
-            s0 = q8(q, p + 18).fma(FloatVector.fromArray(S, x, x0 + k + 16), s0);
-            s0 = q8(q, p + 26).fma(FloatVector.fromArray(S, x, x0 + k + 24), s0);
-            FloatVector s1 = q8(q, p + 36).mul(FloatVector.fromArray(S, x, x0 + k + 32));
-            s1 = q8(q, p + 44).fma(FloatVector.fromArray(S, x, x0 + k + 40), s1);
-            s1 = q8(q, p + 52).fma(FloatVector.fromArray(S, x, x0 + k + 48), s1);
-            s1 = q8(q, p + 60).fma(FloatVector.fromArray(S, x, x0 + k + 56), s1);
-            acc0 = s0.fma(FloatVector.broadcast(S, half(q, p)), acc0);
-            acc1 = s1.fma(FloatVector.broadcast(S, half(q, p + 34)), acc1);
-        }
-        if (k < K) {
-            FloatVector s0 = q8(q, p + 2).mul(FloatVector.fromArray(S, x, x0 + k));
-            s0 = q8(q, p + 10).fma(FloatVector.fromArray(S, x, x0 + k + 8), s0);
-            s0 = q8(q, p + 18).fma(FloatVector.fromArray(S, x, x0 + k + 16), s0);
-            s0 = q8(q, p + 26).fma(FloatVector.fromArray(S, x, x0 + k + 24), s0);
-            acc0 = s0.fma(FloatVector.broadcast(S, half(q, p)), acc0);
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-    }
-
-    /** A Q4_0 row dotted with x: per block, sum (nibble - 8) * x, then scale by d. */
-    private static float dotQ4_0(byte[] q, float[] x, int x0, int K) {
-        FloatVector acc = FloatVector.zero(S);
-        for (int k = 0, p = 0; k < K; k += 32, p += 18) {
-            ByteVector v = ByteVector.fromArray(B128, q, p + 2);
-            ByteVector lo = v.and((byte) 0x0F).sub((byte) 8);
-            ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
-            FloatVector s = ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 0)).mul(FloatVector.fromArray(S, x, x0 + k));
-            s = ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 1)).fma(FloatVector.fromArray(S, x, x0 + k + 8), s);
-            s = ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, x0 + k + 16), s);
-            s = ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 1)).fma(FloatVector.fromArray(S, x, x0 + k + 24), s);
-            acc = s.fma(FloatVector.broadcast(S, half(q, p)), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Rows of one 6-row tile against the panel; outputs at out[o + r * stride ...]. */
     private void rows6(float[] out, float[] xp, int xBase, float[] a, int K, int o, int stride, int valid, int wk) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);

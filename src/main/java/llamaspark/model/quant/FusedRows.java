@@ -9,12 +9,14 @@ import jdk.incubator.vector.VectorSpecies;
  * A single row of x against Q8_0 / Q4_0 weight rows, decoded and dotted in one pass (the fused
  * kind's N = 1 path, where decode is bound by reading the weights): per 32-value block, the
  * quants times x summed in 16 lanes, then scaled once by the block's d with an FMA. Two weight
- * rows go together so their chains overlap and share the loads of x. 512-bit vectors: one block's
- * 16 int8 (or 16 nibbles) convert to one vector of 16 floats.
+ * rows go together so their chains overlap. 256-bit vectors, as every other kernel: mixing 512-bit
+ * vectors into the JVM pollutes the Vector API's shared type profiles, and the JIT then boxes
+ * vectors in the attention and softmax kernels (measured: 236 kB allocated per decode step).
  */
 final class FusedRows {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
 
     private FusedRows() {
     }
@@ -46,6 +48,7 @@ final class FusedRows {
         }
     }
 
+    /** Eight int8 quants at byte p as floats. */
     private static FloatVector i8(byte[] q, int p) {
         return (FloatVector) ByteVector.fromArray(B, q, p).convertShape(VectorOperators.B2F, F, 0);
     }
@@ -54,16 +57,20 @@ final class FusedRows {
         return Halfs.halfToFloatFast((q[p] & 0xFF) | (q[p + 1] & 0xFF) << 8);
     }
 
+    /** sum over one Q8_0 block's 32 quants at byte p of q * x[k..k+32), in 8 lanes. */
+    private static FloatVector q8Block(byte[] q, int p, float[] x, int k) {
+        FloatVector s = i8(q, p).mul(FloatVector.fromArray(F, x, k));
+        s = i8(q, p + 8).fma(FloatVector.fromArray(F, x, k + 8), s);
+        FloatVector t = i8(q, p + 16).mul(FloatVector.fromArray(F, x, k + 16));
+        t = i8(q, p + 24).fma(FloatVector.fromArray(F, x, k + 24), t);
+        return s.add(t);
+    }
+
     private static void q8Pair(byte[] q, int a, int b, float[] x, int K, float[] out, int o) {
         FloatVector accA = FloatVector.zero(F), accB = FloatVector.zero(F);
         for (int k = 0; k < K; k += 32, a += 34, b += 34) {
-            FloatVector x0 = FloatVector.fromArray(F, x, k), x1 = FloatVector.fromArray(F, x, k + 16);
-            FloatVector sA = i8(q, a + 2).mul(x0);
-            FloatVector sB = i8(q, b + 2).mul(x0);
-            sA = i8(q, a + 18).fma(x1, sA);
-            sB = i8(q, b + 18).fma(x1, sB);
-            accA = sA.fma(FloatVector.broadcast(F, half(q, a)), accA);
-            accB = sB.fma(FloatVector.broadcast(F, half(q, b)), accB);
+            accA = q8Block(q, a + 2, x, k).fma(FloatVector.broadcast(F, half(q, a)), accA);
+            accB = q8Block(q, b + 2, x, k).fma(FloatVector.broadcast(F, half(q, b)), accB);
         }
         out[o] = accA.reduceLanes(VectorOperators.ADD);
         out[o + 1] = accB.reduceLanes(VectorOperators.ADD);
@@ -72,25 +79,28 @@ final class FusedRows {
     private static float q8(byte[] q, int a, float[] x, int K) {
         FloatVector acc = FloatVector.zero(F);
         for (int k = 0; k < K; k += 32, a += 34) {
-            FloatVector s = i8(q, a + 2).mul(FloatVector.fromArray(F, x, k));
-            s = i8(q, a + 18).fma(FloatVector.fromArray(F, x, k + 16), s);
-            acc = s.fma(FloatVector.broadcast(F, half(q, a)), acc);
+            acc = q8Block(q, a + 2, x, k).fma(FloatVector.broadcast(F, half(q, a)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /** Q4_0: byte j of a block holds value j (low nibble) and j + 16 (high), each minus 8. */
+    /** The same for a Q4_0 block's 16 bytes at p: byte j holds value j (low nibble) and j + 16 (high), each minus 8. */
+    private static FloatVector q4Block(byte[] q, int p, float[] x, int k) {
+        ByteVector v = ByteVector.fromArray(B16, q, p);
+        ByteVector lo = v.and((byte) 0x0F).sub((byte) 8);
+        ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+        FloatVector s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, k));
+        s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, k + 8), s);
+        FloatVector t = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, k + 16));
+        t = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, k + 24), t);
+        return s.add(t);
+    }
+
     private static void q4Pair(byte[] q, int a, int b, float[] x, int K, float[] out, int o) {
         FloatVector accA = FloatVector.zero(F), accB = FloatVector.zero(F);
         for (int k = 0; k < K; k += 32, a += 18, b += 18) {
-            FloatVector x0 = FloatVector.fromArray(F, x, k), x1 = FloatVector.fromArray(F, x, k + 16);
-            ByteVector vA = ByteVector.fromArray(B, q, a + 2), vB = ByteVector.fromArray(B, q, b + 2);
-            FloatVector sA = lo(vA).mul(x0);
-            FloatVector sB = lo(vB).mul(x0);
-            sA = hi(vA).fma(x1, sA);
-            sB = hi(vB).fma(x1, sB);
-            accA = sA.fma(FloatVector.broadcast(F, half(q, a)), accA);
-            accB = sB.fma(FloatVector.broadcast(F, half(q, b)), accB);
+            accA = q4Block(q, a + 2, x, k).fma(FloatVector.broadcast(F, half(q, a)), accA);
+            accB = q4Block(q, b + 2, x, k).fma(FloatVector.broadcast(F, half(q, b)), accB);
         }
         out[o] = accA.reduceLanes(VectorOperators.ADD);
         out[o + 1] = accB.reduceLanes(VectorOperators.ADD);
@@ -99,21 +109,8 @@ final class FusedRows {
     private static float q4(byte[] q, int a, float[] x, int K) {
         FloatVector acc = FloatVector.zero(F);
         for (int k = 0; k < K; k += 32, a += 18) {
-            ByteVector v = ByteVector.fromArray(B, q, a + 2);
-            FloatVector s = lo(v).mul(FloatVector.fromArray(F, x, k));
-            s = hi(v).fma(FloatVector.fromArray(F, x, k + 16), s);
-            acc = s.fma(FloatVector.broadcast(F, half(q, a)), acc);
+            acc = q4Block(q, a + 2, x, k).fma(FloatVector.broadcast(F, half(q, a)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Low nibbles minus 8 (B2I then int arithmetic measured 4x slower on JDK 17). */
-    static FloatVector lo(ByteVector v) {
-        return (FloatVector) v.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-    }
-
-    static FloatVector hi(ByteVector v) {
-        return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8)
-                .convertShape(VectorOperators.B2F, F, 0);
     }
 }

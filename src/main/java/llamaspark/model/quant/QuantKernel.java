@@ -1,9 +1,6 @@
 package llamaspark.model.quant;
 
-import java.nio.ByteBuffer;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import llamaspark.model.Workers;
 
@@ -21,8 +18,6 @@ import llamaspark.model.Workers;
  */
 public abstract class QuantKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
-    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     static final int LANES = 8;
     static final int PANEL = 2 * LANES;
     private static final int TILE = 6;
@@ -228,62 +223,61 @@ public abstract class QuantKernel {
         }
     }
 
-    /** Weight rows o0..o0+15 dequantized into a[k * 16 + r]; rows past the matrix are zero. */
+    /**
+     * Weight rows o0..o0+15 dequantized into a[k * 16 + r]; rows past the matrix are zero.
+     * Q8_0 and Q4_0 are decoded straight into the panel by scalar code (ggml's q * d, the same
+     * float products): the Vector API version decoded no faster once its strided copy was paid,
+     * and its byte-to-float conversions spoilt the JIT's type profiles for the other kernels
+     * (vectors boxed in attention and softmax, about 1 MB per B=32 step).
+     */
     private static void decodePanel(QuantMatrix w, int o0, float[] a, float[] tmp, byte[] q) {
         int K = w.cols(), valid = Math.min(PANEL, w.rows() - o0);
+        GgmlType t = w.type();
+        if (t == GgmlType.Q8_0 || t == GgmlType.Q4_0) {
+            copyRows(w, o0, valid, q);
+        }
         for (int r = 0; r < PANEL; r++) {
-            if (r < valid) {
-                decodeRow(w, o0 + r, tmp, q);
-                for (int k = 0, i = r; k < K; k++, i += PANEL) {
-                    a[i] = tmp[k];
-                }
-            } else {
+            if (r >= valid) {
                 for (int k = 0, i = r; k < K; k++, i += PANEL) {
                     a[i] = 0;
+                }
+            } else if (t == GgmlType.Q8_0) {
+                q8_0(q, r * w.rowBytes(), K, a, r);
+            } else if (t == GgmlType.Q4_0) {
+                q4_0(q, r * w.rowBytes(), K, a, r);
+            } else {
+                w.dequantizeRow(o0 + r, tmp, 0);
+                for (int k = 0, i = r; k < K; k++, i += PANEL) {
+                    a[i] = tmp[k];
                 }
             }
         }
     }
 
-    /** Row o dequantized into dst (ggml's values; Q8_0 and Q4_0 with vectors, the same products). */
-    static void decodeRow(QuantMatrix w, int o, float[] dst, byte[] q) {
-        ByteBuffer b = w.chunk(o);
-        int K = w.cols();
-        switch (w.type()) {
-            case Q8_0:
-                b.get(w.offset(o), q, 0, w.rowBytes());
-                for (int k = 0, p = 0; k < K; k += 32, p += 34) {
-                    FloatVector d = FloatVector.broadcast(S, half(q, p));
-                    for (int s = 0; s < 4; s++) {
-                        q8(q, p + 2 + 8 * s).mul(d).intoArray(dst, k + 8 * s);
-                    }
-                }
-                break;
-            case Q4_0:
-                b.get(w.offset(o), q, 0, w.rowBytes());
-                for (int k = 0, p = 0; k < K; k += 32, p += 18) {
-                    FloatVector d = FloatVector.broadcast(S, half(q, p));
-                    ByteVector v = ByteVector.fromArray(B128, q, p + 2);
-                    ByteVector lo = v.and((byte) 0x0F).sub((byte) 8);
-                    ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
-                    ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 0)).mul(d).intoArray(dst, k);
-                    ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 1)).mul(d).intoArray(dst, k + 8);
-                    ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 0)).mul(d).intoArray(dst, k + 16);
-                    ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 1)).mul(d).intoArray(dst, k + 24);
-                }
-                break;
-            default:
-                Dequantizer.dequantizeRow(w.type(), b, w.offset(o), dst, 0, K);
+    /** A Q8_0 row's bytes at q[p...] into panel column r: a[k * 16 + r] = q * d. */
+    private static void q8_0(byte[] q, int p, int K, float[] a, int r) {
+        for (int k = 0; k < K; k += 32, p += 34) {
+            float d = half(q, p);
+            for (int j = 0, i = k * PANEL + r; j < 32; j++, i += PANEL) {
+                a[i] = q[p + 2 + j] * d;
+            }
+        }
+    }
+
+    /** A Q4_0 row into panel column r: byte j holds value j (low nibble) and j + 16 (high), each minus 8. */
+    private static void q4_0(byte[] q, int p, int K, float[] a, int r) {
+        for (int k = 0; k < K; k += 32, p += 18) {
+            float d = half(q, p);
+            for (int j = 0, i = k * PANEL + r; j < 16; j++, i += PANEL) {
+                int v = q[p + 2 + j] & 0xFF;
+                a[i] = ((v & 0x0F) - 8) * d;
+                a[i + 16 * PANEL] = ((v >>> 4) - 8) * d;
+            }
         }
     }
 
     private static float half(byte[] q, int p) {
         return Halfs.halfToFloatFast((q[p] & 0xFF) | (q[p + 1] & 0xFF) << 8);
-    }
-
-    /** Eight int8 quants at byte p as floats. */
-    private static FloatVector q8(byte[] q, int p) {
-        return (FloatVector) ByteVector.fromArray(B64, q, p).convertShape(VectorOperators.B2F, S, 0);
     }
 
     private void rows6(float[] out, float[] xp, int xBase, float[] a, int K, int o, int stride, int valid, int wk) {

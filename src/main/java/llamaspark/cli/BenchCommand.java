@@ -15,6 +15,8 @@ import llamaspark.model.LlamaConfig;
 import llamaspark.model.LlamaWeights;
 import llamaspark.model.kernel.MemoryBandwidth;
 import llamaspark.profile.Stage;
+import llamaspark.model.LoadedModel;
+import llamaspark.model.ModelFiles;
 import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
@@ -66,8 +68,13 @@ final class BenchCommand implements Callable<Integer> {
         if (newTokens < 2 || repeat < 1 || warmup < 0) {
             throw new BadInputException("bench", "needs --new-tokens >= 2, --repeat >= 1, --warmup >= 0");
         }
-        LlamaWeights weights = options.loadWeights();
-        Tokenizer tokenizer = options.loadTokenizer(weights);
+        if (options.model == null) {
+            throw new BadInputException("--model", "no model given");
+        }
+        // As the job opens it: a GGUF file's weights stay mapped, in their stored types.
+        LoadedModel model = ModelFiles.open(options.model, options.tokenizer, options.backend, options.heads, options.seqLen);
+        LlamaWeights weights = model.weights();
+        Tokenizer tokenizer = model.tokenizer();
         int[] ids = promptIds(tokenizer);
         if (ids.length + newTokens - 1 > weights.config.seqLen()) {
             throw new BadInputException("bench", ids.length + " prompt + " + newTokens + " new tokens exceed seq_len " + weights.config.seqLen());
@@ -94,28 +101,48 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         System.out.print(ProfileTable.format(decode));
-        System.out.printf(Locale.ROOT, "model %s, backend %s, threads %d, batch %d, prompt %d tokens, %d new tokens, %d warmup + %d runs%n",
-                options.model.getFileName(), options.backend.cliName(), threads, batchSize, ids.length, newTokens, warmup, repeat);
+        System.out.printf(Locale.ROOT, "model %s (%s, %s), backend %s, threads %d, batch %d, prompt %d tokens, %d new tokens, %d warmup + %d runs%n",
+                options.model.getFileName(), model.format(), model.tensorTypes(), options.backend.cliName(), threads, batchSize, ids.length, newTokens, warmup, repeat);
         double d = median(decodeMs);
-        printBounds(weights.config, ids.length, decode, bandwidth, d);
+        printBounds(weights.config, weightBytes(weights), ids.length, decode, bandwidth, d);
         System.out.printf(Locale.ROOT, "decode_ms_per_step=%.3f prefill_ms_per_token=%.4f tokens_per_s=%.1f%n",
                 d, median(prefillMs), 1000.0 * batchSize / d);
         return 0;
+    }
+
+    /** Bytes of the matrices a decode step reads: every layer's projections and the classifier, as stored. */
+    private static double weightBytes(LlamaWeights w) {
+        double bytes = bytes(w.classifier);
+        for (int l = 0; l < w.config.layers(); l++) {
+            bytes += bytes(w.wqkv[l]) + bytes(w.wo[l]) + bytes(w.w13[l]) + bytes(w.w2[l]);
+        }
+        return bytes;
+    }
+
+    private static double bytes(llamaspark.model.WeightMatrix m) {
+        if (!m.quantized()) {
+            return 4.0 * m.rows() * m.cols();
+        }
+        double bytes = 0;
+        for (llamaspark.model.quant.QuantMatrix q : m.parts()) {
+            bytes += (double) q.rows() * q.rowBytes();
+        }
+        return bytes;
     }
 
     /** MB read to measure the streaming bandwidth: well beyond one core's share of the caches. */
     private static final int BANDWIDTH_MB = 256;
 
     /**
-     * What the memory allows: the weight-streaming floor of a step (every float32 weight matrix read
-     * once) and the attention bound (the keys and values the step's rows read, the keys in whole
+     * What the memory allows: the weight-streaming floor of a step (every weight matrix read once,
+     * in its stored type) and the attention bound (the keys and values the step's rows read, the keys in whole
      * blocks of 8 positions) over the measured bandwidth, beside the measured figures; and the
      * matrix products' GFLOP/s and sampling's share of the step.
      */
-    private void printBounds(LlamaConfig c, int promptLength, StageProfile decode, double bandwidth, double stepMs) {
+    private void printBounds(LlamaConfig c, double weightBytes, int promptLength, StageProfile decode, double bandwidth,
+                             double stepMs) {
         long D = c.dim(), KVD = c.kvDim(), FD = c.hiddenDim(), VS = c.vocabSize(), L = c.layers();
         long layerWeights = D * (D + 2 * KVD) + D * D + D * 2 * FD + FD * D;
-        double weightBytes = 4.0 * (L * layerWeights + VS * D);
         // Decode step j feeds position promptLength + j, so its attention reads T = promptLength + j + 1 positions.
         int steps = newTokens - 1;
         double kvBytes = 0;

@@ -69,7 +69,7 @@ public final class Llama implements AutoCloseable {
             ops[i] = backend.newOps(config);
         }
         int D = config.dim(), KVD = config.kvDim(), FD = config.hiddenDim();
-        rope = new RopeTable(config.headDim(), config.seqLen());
+        rope = new RopeTable(config.headDim(), config.seqLen(), config.ropeTheta());
         cache = new KvCache(config, slots);
         x = new float[maxTokens * D];
         xb = new float[maxTokens * D];
@@ -168,7 +168,7 @@ public final class Llama implements AutoCloseable {
     private void rmsnorm(float[] out, float[] in, float[] weight, int N) {
         int D = config.dim();
         for (int i = 0; i < N; i++) {
-            LlamaMath.rmsnorm(out, i * D, in, i * D, weight, D);
+            LlamaMath.rmsnorm(out, i * D, in, i * D, weight, D, config.rmsEps());
         }
     }
 
@@ -192,7 +192,7 @@ public final class Llama implements AutoCloseable {
     private void finalNorm(StepBatch batch, int M) {
         int D = config.dim();
         for (int j = 0; j < M; j++) {
-            LlamaMath.rmsnorm(last, j * D, x, batch.logitRow(j) * D, weights.rmsFinal, D);
+            LlamaMath.rmsnorm(last, j * D, x, batch.logitRow(j) * D, weights.rmsFinal, D, config.rmsEps());
         }
     }
 

@@ -7,9 +7,35 @@ import llamaspark.BadInputException;
  * The shape of a Llama model, as in llama2.c's checkpoint header. The dimension names of the
  * forward pass derive from it: D = dim, FD = hiddenDim, HN = heads, KVHN = kvHeads,
  * HD = D / HN, VS = vocabSize, L = seqLen.
+ *
+ * @param rmsEps    RMSNorm epsilon (GGUF {@code layer_norm_rms_epsilon}; llama2.c's 1e-5 otherwise)
+ * @param ropeTheta rotary base frequency (GGUF {@code rope.freq_base}; llama2.c's 10000 otherwise)
  */
 public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvHeads,
-                          int vocabSize, int seqLen, boolean sharedClassifier) implements Serializable {
+                          int vocabSize, int seqLen, boolean sharedClassifier,
+                          float rmsEps, float ropeTheta) implements Serializable {
+
+    /** llama2.c's RMSNorm epsilon. */
+    public static final float LLAMA2C_RMS_EPS = 1e-5f;
+    /** llama2.c's rotary base. */
+    public static final float LLAMA2C_ROPE_THETA = 10000f;
+
+    /** A llama2.c shape: epsilon 1e-5, rotary base 10000. */
+    public LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvHeads,
+                       int vocabSize, int seqLen, boolean sharedClassifier) {
+        this(dim, hiddenDim, layers, heads, kvHeads, vocabSize, seqLen, sharedClassifier,
+                LLAMA2C_RMS_EPS, LLAMA2C_ROPE_THETA);
+    }
+
+    /** This shape with context length {@code seqLen} (the KV cache and rotary table size). */
+    public LlamaConfig withSeqLen(int seqLen) {
+        return new LlamaConfig(dim, hiddenDim, layers, heads, kvHeads, vocabSize, seqLen, sharedClassifier, rmsEps, ropeTheta);
+    }
+
+    /** This shape with another epsilon and rotary base. */
+    public LlamaConfig withNorms(float eps, float theta) {
+        return new LlamaConfig(dim, hiddenDim, layers, heads, kvHeads, vocabSize, seqLen, sharedClassifier, eps, theta);
+    }
 
     public int headDim() {
         return dim / heads;
@@ -73,6 +99,8 @@ public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvH
     public String toString() {
         return "dim=" + dim + " hidden_dim=" + hiddenDim + " n_layers=" + layers + " n_heads=" + heads
                 + " n_kv_heads=" + kvHeads + " vocab_size=" + vocabSize + " seq_len=" + seqLen
-                + (sharedClassifier ? " (shared classifier)" : " (separate classifier)");
+                + (sharedClassifier ? " (shared classifier)" : " (separate classifier)")
+                + (rmsEps != LLAMA2C_RMS_EPS || ropeTheta != LLAMA2C_ROPE_THETA
+                        ? " rms_eps=" + rmsEps + " rope_theta=" + ropeTheta : "");
     }
 }

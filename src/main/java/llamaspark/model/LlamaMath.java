@@ -7,20 +7,25 @@ package llamaspark.model;
  * values seen here.
  */
 public final class LlamaMath {
-    public static final float RMS_EPS = 1e-5f;
+    public static final float RMS_EPS = LlamaConfig.LLAMA2C_RMS_EPS;
 
     private LlamaMath() {
     }
 
     /** out = weight * (x / sqrt(mean(x^2) + eps)) over n elements. */
     public static void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int n) {
+        rmsnorm(out, outOff, x, xOff, weight, n, RMS_EPS);
+    }
+
+    /** As above with epsilon {@code eps} (the model's). */
+    public static void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int n, float eps) {
         float ss = 0.0f;
         for (int j = 0; j < n; j++) {
             float v = x[xOff + j];
             ss += v * v;
         }
         ss /= n;
-        ss += RMS_EPS;
+        ss += eps;
         ss = 1.0f / (float) Math.sqrt(ss);
         for (int j = 0; j < n; j++) {
             out[outOff + j] = weight[j] * (ss * x[xOff + j]);

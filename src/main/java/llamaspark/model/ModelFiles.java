@@ -47,16 +47,27 @@ public final class ModelFiles {
     /**
      * The model at {@code path} ready for {@code backend}, with its tokenizer: the file's own
      * vocabulary for GGUF (a {@code tokenizer} given beside it is then ignored), else the llama2.c
-     * tokenizer file {@code tokenizer}, which must be given.
+     * tokenizer file {@code tokenizer}, which must be given. A GGUF file's matrices stay in the
+     * file for the vector backends (mapped, multiplied in their stored type: {@code vector} gives
+     * bit for bit the float32 model dequantized from the file, {@code vector-fma} decodes with
+     * FMA); {@code ejml} gets them dequantized to float32. Other formats load as float32.
+     *
+     * @param seqLen context length: required for .npz files; for GGUF, when positive, it replaces
+     *               the file's {@code context_length} (as llama.cpp's -c does)
      */
     public static LoadedModel open(Path path, Path tokenizer, Backend backend, int heads, int seqLen) {
         if (!NpzReader.isNpz(path) && MagicBytes.read(path) == GgufFile.MAGIC) {
             GgufLlamaSpec spec = GgufLlamaSpec.of(GgufFile.read(path));
+            if (seqLen > 0) {
+                spec = spec.withContext(seqLen);
+            }
             Map<String, Integer> types = new TreeMap<>();
             for (GgufTensorInfo t : spec.allTensors()) {
                 types.merge(t.type().name(), 1, Integer::sum);
             }
-            return new LoadedModel(GgufWeights.read(spec, backend.layout()),
+            LlamaWeights weights = backend == Backend.EJML ? GgufWeights.read(spec, backend.layout())
+                    : GgufWeights.map(spec);
+            return new LoadedModel(weights,
                     GgufVocabulary.read(spec.file().metadata()), "gguf", types);
         }
         if (tokenizer == null) {

@@ -2,7 +2,8 @@ package llamaspark.model;
 
 /**
  * Rotary position embedding on adjacent pairs (x[2j], x[2j+1]) of each head, as llama2.c does
- * it: frequency 1 / 10000^(2j / HD), angles computed in float32 like run.c, once per position.
+ * it: frequency 1 / theta^(2j / HD) (theta = 10000 in llama2.c), angles computed in float32 like
+ * run.c, once per position.
  */
 public final class RopeTable {
     private final int headDim;
@@ -10,13 +11,17 @@ public final class RopeTable {
     private final float[] sin;   // [L][HD/2]
 
     public RopeTable(int headDim, int seqLen) {
+        this(headDim, seqLen, LlamaConfig.LLAMA2C_ROPE_THETA);
+    }
+
+    public RopeTable(int headDim, int seqLen, float theta) {
         this.headDim = headDim;
         int half = headDim / 2;
         cos = new float[seqLen * half];
         sin = new float[seqLen * half];
         for (int pos = 0; pos < seqLen; pos++) {
             for (int j = 0; j < half; j++) {
-                float freq = 1.0f / (float) Math.pow(10000.0f, (2 * j) / (float) headDim);
+                float freq = 1.0f / (float) Math.pow(theta, (2 * j) / (float) headDim);
                 float angle = pos * freq;
                 cos[pos * half + j] = (float) Math.cos(angle);
                 sin[pos * half + j] = (float) Math.sin(angle);

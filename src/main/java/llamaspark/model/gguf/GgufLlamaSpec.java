@@ -43,6 +43,12 @@ public record GgufLlamaSpec(GgufFile file, LlamaConfig config, float rmsEps, flo
         return all;
     }
 
+    /** This model run with a context of {@code seqLen} positions instead of the file's (llama.cpp's -c). */
+    public GgufLlamaSpec withContext(int seqLen) {
+        return new GgufLlamaSpec(file, config.withSeqLen(seqLen).validate(file.path().toString()), rmsEps, ropeTheta,
+                ropeDim, tokenEmbedding, layers, outputNorm, output);
+    }
+
     public static GgufLlamaSpec of(GgufFile file) {
         GgufMetadata m = file.metadata();
         String source = m.source();
@@ -64,8 +70,8 @@ public record GgufLlamaSpec(GgufFile file, LlamaConfig config, float rmsEps, flo
         int vocab = m.has("tokenizer.ggml.tokens") ? m.stringArray("tokenizer.ggml.tokens").length
                 : m.int32(p + "vocab_size", (int) Math.min(Integer.MAX_VALUE, embedding.rows()));
         GgufTensorInfo output = file.tensor("output.weight");
-        LlamaConfig c = new LlamaConfig(dim, hidden, layers, heads, kvHeads, vocab, seqLen, output == null)
-                .validate(source);
+        LlamaConfig c = new LlamaConfig(dim, hidden, layers, heads, kvHeads, vocab, seqLen, output == null,
+                rmsEps, ropeTheta).validate(source);
         int ropeDim = m.int32(p + "rope.dimension_count", c.headDim());
         if (ropeDim != c.headDim()) {
             throw new BadInputException(source, "metadata key '" + p + "rope.dimension_count' is " + ropeDim

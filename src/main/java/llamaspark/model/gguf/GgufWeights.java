@@ -9,6 +9,7 @@ import llamaspark.model.LlamaConfig;
 import llamaspark.model.LlamaWeights;
 import llamaspark.model.MatrixLayout;
 import llamaspark.model.WeightMatrix;
+import llamaspark.model.quant.QuantMatrix;
 
 /**
  * A llama GGUF file's weights dequantized to float32 {@link LlamaWeights} in a kernel's layout:
@@ -30,6 +31,51 @@ public final class GgufWeights {
         } catch (IOException e) {
             throw new BadInputException(source, "cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The weights multiplied straight from the file: every matrix a read-only memory map of its
+     * tensor in the stored type (no float32 copy; wq|wk|wv and gate|up stacked as views), the
+     * embedding's rows dequantized per token, only the norm vectors on the heap. For the vector
+     * kernels, which decode blocks into their 16-row panels.
+     */
+    public static LlamaWeights map(GgufLlamaSpec spec) {
+        String source = spec.file().path().toString();
+        try (FileChannel ch = FileChannel.open(spec.file().path(), StandardOpenOption.READ)) {
+            if (ch.size() != spec.file().fileSize()) {
+                throw new BadInputException(source, "file changed size since its header was read");
+            }
+            return map(ch, spec); // a mapping stays valid after its channel closes
+        } catch (IOException e) {
+            throw new BadInputException(source, "cannot map: " + e.getMessage(), e);
+        }
+    }
+
+    private static LlamaWeights map(FileChannel ch, GgufLlamaSpec spec) throws IOException {
+        LlamaConfig c = spec.config();
+        int n = c.layers(), D = c.dim();
+        WeightMatrix embedding = WeightMatrix.quantized(GgufMapping.map(ch, spec.tokenEmbedding()));
+        WeightMatrix classifier = spec.output() == null ? embedding
+                : WeightMatrix.quantized(GgufMapping.map(ch, spec.output()));
+        float[][] rmsAttention = new float[n][D], rmsFeedForward = new float[n][D];
+        WeightMatrix[] wqkv = new WeightMatrix[n], wo = new WeightMatrix[n];
+        WeightMatrix[] w13 = new WeightMatrix[n], w2 = new WeightMatrix[n];
+        for (int l = 0; l < n; l++) {
+            GgufLlamaSpec.Layer b = spec.layers().get(l);
+            vector(ch, b.attnNorm(), rmsAttention[l]);
+            vector(ch, b.ffnNorm(), rmsFeedForward[l]);
+            wqkv[l] = WeightMatrix.quantized(mapped(ch, b.q()), mapped(ch, b.k()), mapped(ch, b.v()));
+            wo[l] = WeightMatrix.quantized(mapped(ch, b.o()));
+            w13[l] = WeightMatrix.quantized(mapped(ch, b.gate()), mapped(ch, b.up()));
+            w2[l] = WeightMatrix.quantized(mapped(ch, b.down()));
+        }
+        float[] rmsFinal = new float[D];
+        vector(ch, spec.outputNorm(), rmsFinal);
+        return new LlamaWeights(c, embedding, rmsAttention, rmsFeedForward, wqkv, wo, w13, w2, rmsFinal, classifier);
+    }
+
+    private static QuantMatrix mapped(FileChannel ch, GgufTensorInfo t) throws IOException {
+        return GgufMapping.map(ch, t);
     }
 
     private static LlamaWeights read(FileChannel ch, GgufLlamaSpec spec, MatrixLayout layout) throws IOException {

@@ -5,6 +5,8 @@ import jdk.incubator.vector.VectorSpecies;
 import llamaspark.model.MatrixLayout;
 import llamaspark.model.WeightMatrix;
 import llamaspark.model.Workers;
+import llamaspark.model.quant.QuantKernel;
+import llamaspark.model.quant.QuantMatrix;
 
 /**
  * The SIMD kernel, on the JDK's Vector API. Weights are stored in panels of 16 output rows (two
@@ -20,6 +22,9 @@ import llamaspark.model.Workers;
  * so four independent sums hide the add latency. With {@link Workers}, the panels are split
  * between threads; each output is still computed by the same code, so results do not depend on
  * the thread count.
+ *
+ * <p>A quantized matrix ({@link WeightMatrix#quantized()}) goes to a {@link QuantKernel} of the same
+ * kind, which decodes its blocks into the same panels: each stacked part writes its own columns.
  */
 public abstract class VectorKernel implements MatmulKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
@@ -28,6 +33,7 @@ public abstract class VectorKernel implements MatmulKernel {
     private static final MatrixLayout LAYOUT = MatrixLayout.panels(PANEL);
 
     private final Workers workers;
+    private final QuantKernel quant;
     private final Split split = new Split();
     private final float[] tail = new float[PANEL];
     /** x repacked in tiles of 6 rows, [tile][k][6], so a tile's broadcasts read one contiguous run. */
@@ -38,8 +44,9 @@ public abstract class VectorKernel implements MatmulKernel {
         return fused ? new Fused(workers) : new RunCOrder(workers);
     }
 
-    private VectorKernel(Workers workers) {
+    private VectorKernel(Workers workers, boolean fused) {
         this.workers = workers;
+        this.quant = QuantKernel.create(fused, workers);
     }
 
     /**
@@ -51,7 +58,7 @@ public abstract class VectorKernel implements MatmulKernel {
     /** Multiply, round, add, round: run.c's order. */
     private static final class RunCOrder extends VectorKernel {
         RunCOrder(Workers workers) {
-            super(workers);
+            super(workers, false);
         }
 
         @Override
@@ -73,7 +80,7 @@ public abstract class VectorKernel implements MatmulKernel {
     /** One fused multiply-add: one rounding. */
     private static final class Fused extends VectorKernel {
         Fused(Workers workers) {
-            super(workers);
+            super(workers, true);
         }
 
         @Override
@@ -99,6 +106,14 @@ public abstract class VectorKernel implements MatmulKernel {
 
     @Override
     public void matmul(float[] out, float[] x, int rows, WeightMatrix w) {
+        if (w.quantized()) {
+            int col = 0;
+            for (QuantMatrix part : w.parts()) {
+                quant.matmul(out, w.rows(), col, x, rows, part);
+                col += part.rows();
+            }
+            return;
+        }
         if (w.layout().width() != PANEL) {
             throw new IllegalArgumentException("vector kernel needs panels of " + PANEL + ", got " + w.layout());
         }

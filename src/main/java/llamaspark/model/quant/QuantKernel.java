@@ -1,9 +1,6 @@
 package llamaspark.model.quant;
 
-import java.nio.ByteBuffer;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import llamaspark.model.Workers;
 
@@ -21,8 +18,6 @@ import llamaspark.model.Workers;
  */
 public abstract class QuantKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
-    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     static final int LANES = 8;
     static final int PANEL = 2 * LANES;
     private static final int TILE = 6;
@@ -117,6 +112,14 @@ public abstract class QuantKernel {
 
     /** {@code out[n * O + o] = sum_k x[n * K + k] * W[o, k]} for n < rows. */
     public void matmul(float[] out, float[] x, int rows, QuantMatrix w) {
+        matmul(out, w.rows(), 0, x, rows, w);
+    }
+
+    /**
+     * {@code out[n * stride + col + o] = sum_k x[n * K + k] * W[o, k]} for n < rows: W's outputs
+     * land in columns [col, col + O) of rows of {@code stride} (e.g. wk's part of a q|k|v row).
+     */
+    public void matmul(float[] out, int stride, int col, float[] x, int rows, QuantMatrix w) {
         int K = w.cols();
         int tiles = rows / TILE;
         if (tiles > 0) {
@@ -124,9 +127,11 @@ public abstract class QuantKernel {
         }
         int panels = (w.rows() + PANEL - 1) / PANEL;
         if (workers == null || workers.size() == 1 || panels < 4 * workers.size()) {
-            multiply(out, x, rows, w, 0, panels, 0);
+            multiply(out, stride, col, x, rows, w, 0, panels, 0);
             return;
         }
+        split.stride = stride;
+        split.col = col;
         split.out = out;
         split.x = x;
         split.rows = rows;
@@ -155,6 +160,8 @@ public abstract class QuantKernel {
 
     private final class Split implements Workers.Job {
         float[] out;
+        int stride;
+        int col;
         float[] x;
         int rows;
         QuantMatrix w;
@@ -162,22 +169,22 @@ public abstract class QuantKernel {
         @Override
         public void run(int worker, int workers) {
             int panels = (w.rows() + PANEL - 1) / PANEL;
-            multiply(out, x, rows, w, Workers.from(panels, worker, workers), Workers.from(panels, worker + 1, workers), worker);
+            multiply(out, stride, col, x, rows, w, Workers.from(panels, worker, workers), Workers.from(panels, worker + 1, workers), worker);
         }
     }
 
     /** Panels [p0, p1) of the product, on worker {@code wk}'s scratch. */
-    private void multiply(float[] out, float[] x, int rows, QuantMatrix w, int p0, int p1, int wk) {
+    private void multiply(float[] out, int stride, int col, float[] x, int rows, QuantMatrix w, int p0, int p1, int wk) {
         int O = w.rows(), K = w.cols();
-        if (bytes[wk].length < w.rowBytes()) {
-            bytes[wk] = new byte[w.rowBytes()];
+        if (bytes[wk].length < PANEL * w.rowBytes()) {
+            bytes[wk] = new byte[PANEL * w.rowBytes()];
         }
         byte[] q = bytes[wk];
-        if (rows == 1 && fusedRow(w.type())) {
-            int o1 = Math.min(O, p1 * PANEL);
-            for (int o = p0 * PANEL; o < o1; o++) {
-                w.chunk(o).get(w.offset(o), q, 0, w.rowBytes());
-                out[o] = w.type() == GgmlType.Q8_0 ? dotQ8_0(q, x, 0, K) : dotQ4_0(q, x, 0, K);
+        if (rows == 1 && fusedRow(w.type()) && FusedRows.supports(w.type(), K)) {
+            for (int p = p0; p < p1; p++) {
+                int o0 = p * PANEL, n = Math.min(PANEL, O - o0);
+                copyRows(w, o0, n, q);
+                FusedRows.dot(w.type(), q, w.rowBytes(), n, x, K, out, col + o0);
             }
             return;
         }
@@ -190,120 +197,90 @@ public abstract class QuantKernel {
         for (int p = p0; p < p1; p++) {
             int o0 = p * PANEL;
             decodePanel(w, o0, a, row[wk], q);
+            int valid = Math.min(PANEL, O - o0), c0 = col + o0;
             for (int t = 0; t < tiles; t++) {
-                rows6(out, packed, t * TILE * K, t * TILE, a, K, o0, O, wk);
+                rows6(out, packed, t * TILE * K, a, K, t * TILE * stride + c0, stride, valid, wk);
             }
             int n = tiles * TILE;
             for (; n + 2 <= rows; n += 2) {
-                rows2(out, x, n, a, K, o0, O, wk);
+                rows2(out, x, n, a, K, n * stride + c0, stride, valid, wk);
             }
             if (n < rows) {
-                row1(out, x, n, a, K, o0, O, wk);
+                row1(out, x, n, a, K, n * stride + c0, valid, wk);
             }
         }
     }
 
-    /** Weight rows o0..o0+15 dequantized into a[k * 16 + r]; rows past the matrix are zero. */
+    /** The bytes of rows o0..o0+n-1 into q[0, n * rowBytes), in one bulk copy unless they straddle two chunks. */
+    static void copyRows(QuantMatrix w, int o0, int n, byte[] q) {
+        int rb = w.rowBytes();
+        if (w.chunk(o0) == w.chunk(o0 + n - 1)) {
+            w.chunk(o0).get(w.offset(o0), q, 0, n * rb);
+            return;
+        }
+        for (int r = 0; r < n; r++) {
+            w.chunk(o0 + r).get(w.offset(o0 + r), q, r * rb, rb);
+        }
+    }
+
+    /**
+     * Weight rows o0..o0+15 dequantized into a[k * 16 + r]; rows past the matrix are zero.
+     * Q8_0 and Q4_0 are decoded straight into the panel by scalar code (ggml's q * d, the same
+     * float products): the Vector API version decoded no faster once its strided copy was paid,
+     * and its byte-to-float conversions spoilt the JIT's type profiles for the other kernels
+     * (vectors boxed in attention and softmax, about 1 MB per B=32 step).
+     */
     private static void decodePanel(QuantMatrix w, int o0, float[] a, float[] tmp, byte[] q) {
         int K = w.cols(), valid = Math.min(PANEL, w.rows() - o0);
+        GgmlType t = w.type();
+        if (t == GgmlType.Q8_0 || t == GgmlType.Q4_0) {
+            copyRows(w, o0, valid, q);
+        }
         for (int r = 0; r < PANEL; r++) {
-            if (r < valid) {
-                decodeRow(w, o0 + r, tmp, q);
-                for (int k = 0, i = r; k < K; k++, i += PANEL) {
-                    a[i] = tmp[k];
-                }
-            } else {
+            if (r >= valid) {
                 for (int k = 0, i = r; k < K; k++, i += PANEL) {
                     a[i] = 0;
                 }
+            } else if (t == GgmlType.Q8_0) {
+                q8_0(q, r * w.rowBytes(), K, a, r);
+            } else if (t == GgmlType.Q4_0) {
+                q4_0(q, r * w.rowBytes(), K, a, r);
+            } else {
+                w.dequantizeRow(o0 + r, tmp, 0);
+                for (int k = 0, i = r; k < K; k++, i += PANEL) {
+                    a[i] = tmp[k];
+                }
             }
         }
     }
 
-    /** Row o dequantized into dst (ggml's values; Q8_0 and Q4_0 with vectors, the same products). */
-    static void decodeRow(QuantMatrix w, int o, float[] dst, byte[] q) {
-        ByteBuffer b = w.chunk(o);
-        int K = w.cols();
-        switch (w.type()) {
-            case Q8_0:
-                b.get(w.offset(o), q, 0, w.rowBytes());
-                for (int k = 0, p = 0; k < K; k += 32, p += 34) {
-                    FloatVector d = FloatVector.broadcast(S, half(q, p));
-                    for (int s = 0; s < 4; s++) {
-                        q8(q, p + 2 + 8 * s).mul(d).intoArray(dst, k + 8 * s);
-                    }
-                }
-                break;
-            case Q4_0:
-                b.get(w.offset(o), q, 0, w.rowBytes());
-                for (int k = 0, p = 0; k < K; k += 32, p += 18) {
-                    FloatVector d = FloatVector.broadcast(S, half(q, p));
-                    ByteVector v = ByteVector.fromArray(B128, q, p + 2);
-                    ByteVector lo = v.and((byte) 0x0F).sub((byte) 8);
-                    ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
-                    ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 0)).mul(d).intoArray(dst, k);
-                    ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 1)).mul(d).intoArray(dst, k + 8);
-                    ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 0)).mul(d).intoArray(dst, k + 16);
-                    ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 1)).mul(d).intoArray(dst, k + 24);
-                }
-                break;
-            default:
-                Dequantizer.dequantizeRow(w.type(), b, w.offset(o), dst, 0, K);
+    /** A Q8_0 row's bytes at q[p...] into panel column r: a[k * 16 + r] = q * d. */
+    private static void q8_0(byte[] q, int p, int K, float[] a, int r) {
+        for (int k = 0; k < K; k += 32, p += 34) {
+            float d = half(q, p);
+            for (int j = 0, i = k * PANEL + r; j < 32; j++, i += PANEL) {
+                a[i] = q[p + 2 + j] * d;
+            }
+        }
+    }
+
+    /** A Q4_0 row into panel column r: byte j holds value j (low nibble) and j + 16 (high), each minus 8. */
+    private static void q4_0(byte[] q, int p, int K, float[] a, int r) {
+        for (int k = 0; k < K; k += 32, p += 18) {
+            float d = half(q, p);
+            for (int j = 0, i = k * PANEL + r; j < 16; j++, i += PANEL) {
+                int v = q[p + 2 + j] & 0xFF;
+                a[i] = ((v & 0x0F) - 8) * d;
+                a[i + 16 * PANEL] = ((v >>> 4) - 8) * d;
+            }
         }
     }
 
     private static float half(byte[] q, int p) {
-        return Halfs.halfToFloat((q[p] & 0xFF) | (q[p + 1] & 0xFF) << 8);
+        return Halfs.halfToFloatFast((q[p] & 0xFF) | (q[p + 1] & 0xFF) << 8);
     }
 
-    /** Eight int8 quants at byte p as floats. */
-    private static FloatVector q8(byte[] q, int p) {
-        return (FloatVector) ByteVector.fromArray(B64, q, p).convertShape(VectorOperators.B2F, S, 0);
-    }
-
-    /** A Q8_0 row (bytes q) dotted with x[x0 .. x0 + K): per block, sum q * x, then scale by d. */
-    private static float dotQ8_0(byte[] q, float[] x, int x0, int K) {
-        FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
-        int k = 0, p = 0;
-        for (; k + 64 <= K; k += 64, p += 68) {
-            FloatVector s0 = q8(q, p + 2).mul(FloatVector.fromArray(S, x, x0 + k));
-            s0 = q8(q, p + 10).fma(FloatVector.fromArray(S, x, x0 + k + 8), s0);
-            s0 = q8(q, p + 18).fma(FloatVector.fromArray(S, x, x0 + k + 16), s0);
-            s0 = q8(q, p + 26).fma(FloatVector.fromArray(S, x, x0 + k + 24), s0);
-            FloatVector s1 = q8(q, p + 36).mul(FloatVector.fromArray(S, x, x0 + k + 32));
-            s1 = q8(q, p + 44).fma(FloatVector.fromArray(S, x, x0 + k + 40), s1);
-            s1 = q8(q, p + 52).fma(FloatVector.fromArray(S, x, x0 + k + 48), s1);
-            s1 = q8(q, p + 60).fma(FloatVector.fromArray(S, x, x0 + k + 56), s1);
-            acc0 = s0.fma(FloatVector.broadcast(S, half(q, p)), acc0);
-            acc1 = s1.fma(FloatVector.broadcast(S, half(q, p + 34)), acc1);
-        }
-        if (k < K) {
-            FloatVector s0 = q8(q, p + 2).mul(FloatVector.fromArray(S, x, x0 + k));
-            s0 = q8(q, p + 10).fma(FloatVector.fromArray(S, x, x0 + k + 8), s0);
-            s0 = q8(q, p + 18).fma(FloatVector.fromArray(S, x, x0 + k + 16), s0);
-            s0 = q8(q, p + 26).fma(FloatVector.fromArray(S, x, x0 + k + 24), s0);
-            acc0 = s0.fma(FloatVector.broadcast(S, half(q, p)), acc0);
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-    }
-
-    /** A Q4_0 row dotted with x: per block, sum (nibble - 8) * x, then scale by d. */
-    private static float dotQ4_0(byte[] q, float[] x, int x0, int K) {
-        FloatVector acc = FloatVector.zero(S);
-        for (int k = 0, p = 0; k < K; k += 32, p += 18) {
-            ByteVector v = ByteVector.fromArray(B128, q, p + 2);
-            ByteVector lo = v.and((byte) 0x0F).sub((byte) 8);
-            ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
-            FloatVector s = ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 0)).mul(FloatVector.fromArray(S, x, x0 + k));
-            s = ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 1)).fma(FloatVector.fromArray(S, x, x0 + k + 8), s);
-            s = ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, x0 + k + 16), s);
-            s = ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 1)).fma(FloatVector.fromArray(S, x, x0 + k + 24), s);
-            acc = s.fma(FloatVector.broadcast(S, half(q, p)), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    private void rows6(float[] out, float[] xp, int xBase, int n, float[] a, int K, int o0, int O, int wk) {
+    private void rows6(float[] out, float[] xp, int xBase, float[] a, int K, int o, int stride, int valid, int wk) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
@@ -329,16 +306,15 @@ public abstract class QuantKernel {
             c50 = madd(w0, b, c50);
             c51 = madd(w1, b, c51);
         }
-        int valid = Math.min(PANEL, O - o0), o = n * O + o0;
         store(c00, c01, out, o, valid, wk);
-        store(c10, c11, out, o + O, valid, wk);
-        store(c20, c21, out, o + 2 * O, valid, wk);
-        store(c30, c31, out, o + 3 * O, valid, wk);
-        store(c40, c41, out, o + 4 * O, valid, wk);
-        store(c50, c51, out, o + 5 * O, valid, wk);
+        store(c10, c11, out, o + stride, valid, wk);
+        store(c20, c21, out, o + 2 * stride, valid, wk);
+        store(c30, c31, out, o + 3 * stride, valid, wk);
+        store(c40, c41, out, o + 4 * stride, valid, wk);
+        store(c50, c51, out, o + 5 * stride, valid, wk);
     }
 
-    private void rows2(float[] out, float[] x, int n, float[] a, int K, int o0, int O, int wk) {
+    private void rows2(float[] out, float[] x, int n, float[] a, int K, int o, int stride, int valid, int wk) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         int x0 = n * K;
         for (int k = 0, wi = 0; k < K; k++, wi += PANEL) {
@@ -351,12 +327,11 @@ public abstract class QuantKernel {
             c10 = madd(w0, b, c10);
             c11 = madd(w1, b, c11);
         }
-        int valid = Math.min(PANEL, O - o0), o = n * O + o0;
         store(c00, c01, out, o, valid, wk);
-        store(c10, c11, out, o + O, valid, wk);
+        store(c10, c11, out, o + stride, valid, wk);
     }
 
-    private void row1(float[] out, float[] x, int n, float[] a, int K, int o0, int O, int wk) {
+    private void row1(float[] out, float[] x, int n, float[] a, int K, int o, int valid, int wk) {
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
         int x0 = n * K;
         for (int k = 0, wi = 0; k < K; k++, wi += PANEL) {
@@ -364,7 +339,7 @@ public abstract class QuantKernel {
             c0 = madd(FloatVector.fromArray(S, a, wi), b, c0);
             c1 = madd(FloatVector.fromArray(S, a, wi + LANES), b, c1);
         }
-        store(c0, c1, out, n * O + o0, Math.min(PANEL, O - o0), wk);
+        store(c0, c1, out, o, valid, wk);
     }
 
     /** A panel's 16 outputs of one row; the last panel may hold fewer (stored via scratch). */

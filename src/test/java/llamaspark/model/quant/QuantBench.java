@@ -13,7 +13,7 @@ import llamaspark.model.kernel.VectorKernel;
  * Benchmark (not a test): ms per matmul, one thread, for the 15M model's classifier and FFN
  * shapes at N = 1 and N = 32: F32 on VectorKernel (panels) vs the quantized kernel per type.
  * Run: mvn -q -o test-compile && java --add-modules jdk.incubator.vector
- * -cp target/classes:target/test-classes llamaspark.model.quant.QuantBench
+ * -cp target/classes:target/test-classes llamaspark.model.quant.QuantBench [shape-prefix [N [fused]]]
  */
 public final class QuantBench {
     private QuantBench() {
@@ -27,11 +27,13 @@ public final class QuantBench {
         for (int i = 0; i < Math.max(20, reps); i++) {
             op.run();
         }
+        // Thread CPU time, not wall time: on a loaded machine wall time counts the time descheduled.
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         double[] t = new double[reps];
         for (int i = 0; i < reps; i++) {
-            long s = System.nanoTime();
+            long s = mx.getCurrentThreadCpuTime();
             op.run();
-            t[i] = (System.nanoTime() - s) / 1e6;
+            t[i] = (mx.getCurrentThreadCpuTime() - s) / 1e6;
         }
         Arrays.sort(t);
         return t[reps / 2];
@@ -43,7 +45,7 @@ public final class QuantBench {
         GgmlType[] types = {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K};
         Workers one = new Workers(1);
         Random rnd = new Random(0);
-        System.out.println("shape\tN\tkernel\tF32\tQ8_0\tQ4_0\tQ4_K\tQ6_K   (ms per matmul, median, 1 thread)");
+        System.out.println("shape\tN\tkernel\tF32\tQ8_0\tQ4_0\tQ4_K\tQ6_K   (ms of thread CPU time per matmul, median, 1 thread)");
         for (int s = 0; s < shapes.length; s++) {
             int O = shapes[s][0], K = shapes[s][1];
             float[] w = new float[O * K];
@@ -64,13 +66,16 @@ public final class QuantBench {
                 }
                 q[t] = QuantMatrix.of(types[t], O, K, b);
             }
-            for (int N : new int[] {1, 32}) {
+            if (args.length > 0 && !names[s].startsWith(args[0])) {
+                continue;
+            }
+            for (int N : args.length > 1 ? new int[] {Integer.parseInt(args[1])} : new int[] {1, 32}) {
                 float[] x = new float[N * K], out = new float[N * O];
                 for (int i = 0; i < x.length; i++) {
                     x[i] = (float) rnd.nextGaussian();
                 }
                 int reps = O > 10000 ? (N == 1 ? 200 : 40) : 2000;
-                for (boolean fused : new boolean[] {true, false}) {
+                for (boolean fused : args.length > 2 ? new boolean[] {Boolean.parseBoolean(args[2])} : new boolean[] {true, false}) {
                     VectorKernel vk = VectorKernel.create(fused, one);
                     QuantKernel qk = QuantKernel.create(fused, one);
                     StringBuilder line = new StringBuilder(names[s] + "\t" + N + "\t" + qk.name() + "\t");

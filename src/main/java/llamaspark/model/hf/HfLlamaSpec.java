@@ -64,7 +64,8 @@ public record HfLlamaSpec(Path dir, HfConfig hf, LlamaConfig config, Safetensors
                     + " rows but config.json's vocab_size is " + hf.vocabSize());
         }
         LlamaConfig c = new LlamaConfig(hf.hiddenSize(), hf.intermediateSize(), hf.layers(), hf.heads(),
-                hf.kvHeads(), hf.vocabSize(), hf.maxPositions(), hf.tieWordEmbeddings()).validate(source);
+                hf.kvHeads(), hf.vocabSize(), hf.maxPositions(), hf.tieWordEmbeddings())
+                .withNorms(hf.rmsEps(), hf.ropeTheta()).validate(source);
         long D = c.dim(), QD = (long) hf.heads() * hf.headDim(), KVD = (long) hf.kvHeads() * hf.headDim(),
                 FD = c.hiddenDim(), VS = c.vocabSize();
         check(source, embedding, VS, D);

@@ -25,6 +25,7 @@ import llamaspark.job.PromptFiles;
 import llamaspark.job.PromptRow;
 import llamaspark.job.RowDefaults;
 import llamaspark.model.LlamaWeights;
+import llamaspark.model.LoadedModel;
 import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
 import llamaspark.tokenizer.Tokenizer;
@@ -66,8 +67,9 @@ final class BatchCommand implements Callable<Integer> {
             throw new BadInputException(out.toString(), "output file exists; choose another --out or pass --overwrite");
         }
         long start = System.nanoTime();
-        LlamaWeights weights = options.loadWeights();
-        Tokenizer tokenizer = options.loadTokenizer(weights);
+        LoadedModel loaded = options.open();
+        LlamaWeights weights = loaded.weights();
+        Tokenizer tokenizer = loaded.tokenizer();
         List<PromptRow> rows = readPrompts();
         JobDefaults defaults = rowDefaults.toJobDefaults();
 

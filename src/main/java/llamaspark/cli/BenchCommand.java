@@ -12,6 +12,7 @@ import llamaspark.generate.EndTokens;
 import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GeneratorOptions;
 import llamaspark.model.LlamaWeights;
+import llamaspark.model.LoadedModel;
 import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
@@ -63,8 +64,9 @@ final class BenchCommand implements Callable<Integer> {
         if (newTokens < 2 || repeat < 1 || warmup < 0) {
             throw new BadInputException("bench", "needs --new-tokens >= 2, --repeat >= 1, --warmup >= 0");
         }
-        LlamaWeights weights = options.loadWeights();
-        Tokenizer tokenizer = options.loadTokenizer(weights);
+        LoadedModel loaded = options.open();
+        LlamaWeights weights = loaded.weights();
+        Tokenizer tokenizer = loaded.tokenizer();
         int[] ids = promptIds(tokenizer);
         if (ids.length + newTokens - 1 > weights.config.seqLen()) {
             throw new BadInputException("bench", ids.length + " prompt + " + newTokens + " new tokens exceed seq_len " + weights.config.seqLen());
@@ -90,7 +92,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         System.out.print(ProfileTable.format(decode));
         System.out.printf(Locale.ROOT, "model %s, backend %s, threads %d, batch %d, prompt %d tokens, %d new tokens, %d warmup + %d runs%n",
-                options.model.getFileName(), options.backend.cliName(), threads, batchSize, ids.length, newTokens, warmup, repeat);
+                java.nio.file.Path.of(options.model).getFileName(), options.backend.cliName(), threads, batchSize, ids.length, newTokens, warmup, repeat);
         double d = median(decodeMs);
         System.out.printf(Locale.ROOT, "decode_ms_per_step=%.3f prefill_ms_per_token=%.4f tokens_per_s=%.1f%n",
                 d, median(prefillMs), 1000.0 * batchSize / d);
@@ -150,9 +152,13 @@ final class BenchCommand implements Callable<Integer> {
             return base;
         }
         int[] ids = new int[promptTokens];
-        ids[0] = Tokenizer.BOS;
+        int filler = 3; // a token that is neither BOS nor EOS, when the prompt gives none
+        while (filler == tokenizer.bosId() || filler == tokenizer.eosId()) {
+            filler++;
+        }
+        ids[0] = tokenizer.bosId();
         for (int i = 1; i < promptTokens; i++) {
-            ids[i] = base.length > 1 ? base[1 + (i - 1) % (base.length - 1)] : Tokenizer.EOS + 1;
+            ids[i] = base.length > 1 ? base[1 + (i - 1) % (base.length - 1)] : filler;
         }
         return ids;
     }

@@ -4,12 +4,14 @@ import static org.apache.spark.sql.functions.col;
 
 import java.io.File;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import llamaspark.BadInputException;
+import llamaspark.model.ModelHeader;
 import llamaspark.profile.Stage;
 import llamaspark.report.Report;
 import llamaspark.profile.StageProfile;
@@ -24,7 +26,8 @@ import org.apache.spark.util.CollectionAccumulator;
 import picocli.CommandLine;
 
 /**
- * The Spark batch generation job. The driver loads the model once and broadcasts it; prompts are
+ * The Spark batch generation job. The driver reads the model's header and digest only and broadcasts a
+ * reference to the file; each executor JVM opens the model once ({@link ExecutorModels}). Prompts are
  * read, hash-partitioned by id and run through the batched engine partition by partition on the
  * executors; generations, per-task stage timings, the cluster-wide stage summary and a run report
  * are written under the output directory, which appears only when complete.
@@ -60,6 +63,7 @@ public final class GenerateJob {
                 return 0;
             }
             options.validate();
+            checkLocalModel(options.model);
         } catch (CommandLine.ParameterException e) {
             err.println("llamaspark job: " + e.getMessage());
             return 2;
@@ -85,6 +89,21 @@ public final class GenerateJob {
         }
     }
 
+    /**
+     * A model the driver reads in place (a local path) is checked before Spark starts: a bad file
+     * is one line and exit 2 without a session. A URI is checked once copied, still before any task.
+     */
+    private static void checkLocalModel(ModelOptions m) {
+        ModelSource source = m.source.resolve(m.model);
+        if (source != ModelSource.COPY) {
+            Path model = FileRef.localPath(m.model, source);
+            ModelHeader h = ModelHeader.of(model, m.heads, m.seqLen);
+            if (!h.ownVocabulary() && (m.tokenizer == null || m.source.resolve(m.tokenizer) != ModelSource.COPY)) {
+                h.checkTokenizer(m.tokenizer == null ? null : FileRef.localPath(m.tokenizer, m.source.resolve(m.tokenizer)));
+            }
+        }
+    }
+
     private static File defaultsFile(String[] args) {
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--defaults") && i + 1 < args.length) {
@@ -98,8 +117,8 @@ public final class GenerateJob {
     }
 
     /**
-     * Runs the job on {@code spark} (which it leaves running) and returns what it did: load the
-     * model and broadcast it, read the prompts, generate on the executors, write the stage
+     * Runs the job on {@code spark} (which it leaves running) and returns what it did: check the
+     * model's header and make the model reference (never the weights), broadcast it, read the prompts, generate on the executors, write the stage
      * timings, write the run report, then move the output into place.
      */
     public static JobResult execute(SparkSession spark, JobOptions o) {
@@ -111,19 +130,19 @@ public final class GenerateJob {
         JobOutput output = new JobOutput(spark.sparkContext().hadoopConfiguration(), outDir, o.overwrite);
         try {
             long tLoad = System.nanoTime();
-            ModelBundle bundle = ModelBundle.load(o.model.model, o.model.tokenizer, o.model.backend, o.model.heads, o.model.seqLen);
+            ModelRef ref = ModelRef.create(spark.sparkContext(), o.model);
             double loadSeconds = (System.nanoTime() - tLoad) / 1e9;
 
             Dataset<Row> prompts = PromptSource.read(spark, o.prompts);
 
             int partitions = o.partitions > 0 ? o.partitions : spark.sparkContext().defaultParallelism();
-            List<TaskProfile> tasks = generate(spark, o, bundle, prompts, partitions, output.staged("generations"));
+            List<TaskProfile> tasks = generate(spark, o, ref, prompts, partitions, output.staged("generations"));
 
             StageProfile cluster = writeTimings(spark, tasks, output);
 
             JobResult result = new JobResult(output.path(), started, Instant.now(), (System.nanoTime() - t0) / 1e9,
                     loadSeconds, partitions, spark.sparkContext().master(), spark.sparkContext().applicationId(),
-                    spark.version(), spark.sparkContext().defaultParallelism(), o, bundle, tasks, cluster);
+                    spark.version(), spark.sparkContext().defaultParallelism(), o, ref, tasks, cluster);
             output.writeText("run.json", result.toJson());
             output.writeText(Report.FILE, Report.html(spark, outDir, output::staged));
             output.commit();
@@ -138,14 +157,14 @@ public final class GenerateJob {
     }
 
     /**
-     * Broadcasts the model, runs the prompts, hash-partitioned by id, through the engine partition
+     * Broadcasts the model reference, runs the prompts, hash-partitioned by id, through the engine partition
      * by partition and writes the generations to {@code dir}; returns the tasks' profiles in
      * partition order.
      */
-    private static List<TaskProfile> generate(SparkSession spark, JobOptions o, ModelBundle bundle, Dataset<Row> prompts,
+    private static List<TaskProfile> generate(SparkSession spark, JobOptions o, ModelRef ref, Dataset<Row> prompts,
                                               int partitions, String dir) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<ModelBundle> model = jsc.broadcast(bundle);
+        Broadcast<ModelRef> model = jsc.broadcast(ref);
         CollectionAccumulator<TaskProfile> profiles = spark.sparkContext().collectionAccumulator("llamaspark.task-profiles");
         prompts.repartition(partitions, col("id"))
                 .mapPartitions(new PartitionGenerator(model, o.jobDefaults(), o.engine.batchSize, o.engine.threads, profiles),

@@ -12,28 +12,29 @@ import llamaspark.generate.GeneratorOptions;
 import llamaspark.profile.StageProfile;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
+import org.apache.spark.deploy.SparkHadoopUtil;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.util.CollectionAccumulator;
 
 /**
- * Runs one partition of prompts through the engine on an executor: the broadcast model (one copy
- * per executor JVM), a batched generator with continuous batching, and one stage profile for the
+ * Runs one partition of prompts through the engine on an executor: the model named by the broadcast
+ * reference (opened once per executor JVM, {@link ExecutorModels}), a batched generator with continuous batching, and one stage profile for the
  * task, reported to the driver through an accumulator when the partition is done. Output rows are
  * produced as rows finish, not all at the end.
  */
 final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
 
-    private final Broadcast<ModelBundle> model;
+    private final Broadcast<ModelRef> model;
     private final JobDefaults defaults;
     private final int batchSize;
     private final int threads;
     private final CollectionAccumulator<TaskProfile> profiles;
 
     /** @param threads per task; 0 = the cores Spark gives the task */
-    PartitionGenerator(Broadcast<ModelBundle> model, JobDefaults defaults, int batchSize, int threads,
+    PartitionGenerator(Broadcast<ModelRef> model, JobDefaults defaults, int batchSize, int threads,
                        CollectionAccumulator<TaskProfile> profiles) {
         this.model = model;
         this.defaults = defaults;
@@ -49,13 +50,16 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
 
     private final class Rows implements Iterator<Row> {
         private final long start = System.nanoTime();
-        private final ModelBundle bundle = model.value();
+        private final ModelRef ref = model.value();
         private final int partitionId = TaskContext.getPartitionId();
         private final String executorId = SparkEnv.get().executorId();
         private final String host = SparkEnv.get().blockManager().blockManagerId().host();
+        private final ExecutorModels.Opened opened = ExecutorModels.open(ref,
+                SparkHadoopUtil.get().newConfiguration(SparkEnv.get().conf()),
+                ModelRef.cacheRoot(ref.cacheDir(), SparkEnv.get().conf()), executorId + " on " + host);
         private final StageProfile profile = new StageProfile();
-        private final BatchGenerator generator = BatchGenerator.create(bundle.weights, bundle.tokenizer,
-                GeneratorOptions.of(bundle.backend, batchSize).withThreads(threads > 0 ? threads : TaskContext.get().cpus()),
+        private final BatchGenerator generator = BatchGenerator.create(opened.model().weights(), opened.model().tokenizer(),
+                GeneratorOptions.of(ref.backend(), batchSize).withThreads(threads > 0 ? threads : TaskContext.get().cpus()),
                 profile);
         private final ArrayDeque<Row> ready = new ArrayDeque<>();
         private final Map<GenerationRequest, PromptRow> pending = new IdentityHashMap<>();
@@ -106,7 +110,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                     done = true;
                     profiles.add(new TaskProfile(executorId, host, partitionId, profile, rows, failed,
                             generator.promptTokens(), generator.generatedTokens(), System.nanoTime() - start,
-                            ModelBundle.materialisations()));
+                            ExecutorModels.opens(ref), ExecutorModels.stats(ref, opened)));
                 }
             }
             return !ready.isEmpty();
@@ -125,7 +129,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
             if (error != null) {
                 failed++;
             }
-            ready.add(JobSchemas.generationRow(p, req, r, error, bundle, partitionId, executorId));
+            ready.add(JobSchemas.generationRow(p, req, r, error, ref.model(), partitionId, executorId));
         }
     }
 }

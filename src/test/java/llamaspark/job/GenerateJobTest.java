@@ -474,7 +474,7 @@ class GenerateJobTest {
             String line = err.toString(StandardCharsets.UTF_8).strip();
             assertTrue(line.startsWith("llamaspark job: " + c[1]), line);
             assertEquals(1, line.lines().count(), line);
-            assertTrue(c[0] != shortData.toString() || line.contains("past the end of the file"), line);
+            assertTrue(!c[0].equals(shortData.toString()) || line.contains("past the end of the file"), line);
         }
         assertFalse(spark.sparkContext().isStopped(), "no session was started (nor this one stopped)");
         Thread.sleep(200); // the listener bus is asynchronous

@@ -443,6 +443,20 @@ class GenerateJobTest {
     }
 
     @Test
+    void addFileShipsTheModelAndTheTokenizerThroughSpark() throws Exception {
+        // vector-fma on the .bin: a model no other test opens, so this job's executor fetches it.
+        Path out = jobOn(List.of("--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
+                "--model-from", "add-file", "--backend", "vector-fma"), "--prompts", "data/prompts.txt", "--max-new-tokens", "5");
+        JsonNode run = new ObjectMapper().readTree(out.resolve("run.json").toFile());
+        assertEquals("add-file", run.at("/model/delivery").asText());
+        assertEquals("llama2.c", run.at("/model/format").asText());
+        assertEquals(4 * 9 + 2, run.at("/model/tensor_types/F32").asInt(), "4 layers x 9, the embedding (shared with the classifier), the final norm");
+        assertEquals(sha256sum(Oracles.AIDREAMS_TOKENIZER), run.at("/model/tokenizer_sha256").asText());
+        assertEquals("add-file", run.at("/executors/0/model_load/fetched").asText());
+        assertEquals(8, run.at("/rows/ok").asInt());
+    }
+
+    @Test
     void badModelFilesAreOneLineThroughMainBeforeAnySparkTask() throws Exception {
         java.util.concurrent.atomic.AtomicInteger tasks = new java.util.concurrent.atomic.AtomicInteger();
         spark.sparkContext().addSparkListener(new org.apache.spark.scheduler.SparkListener() {

@@ -14,9 +14,12 @@ import org.apache.spark.SparkFiles;
  * is, its size and SHA-256, and how the executors get it ({@link ModelSource}).
  *
  * @param location the path or URI the user gave
+ * @param resolved where executors look: for a path, the driver's absolute path (an executor's
+ *                 working directory is not the driver's); for a URI, the URI
  * @param name     its file name (the name under SparkFiles and in the host cache)
  */
-public record FileRef(String location, String name, long size, String sha256, ModelSource source) implements Serializable {
+public record FileRef(String location, String resolved, String name, long size, String sha256, ModelSource source)
+        implements Serializable {
 
     /** The local file an executor uses and how it got there: path, add-file, copied, reused copy, replaced copy. */
     record Fetched(Path path, String how) {
@@ -25,7 +28,8 @@ public record FileRef(String location, String name, long size, String sha256, Mo
     /** A file the driver reads in place (path, add-file). */
     static FileRef ofLocal(String location, Path local, ModelSource source) {
         try {
-            return new FileRef(location, local.getFileName().toString(), Files.size(local), Sha256.of(local), source);
+            return new FileRef(location, local.toAbsolutePath().normalize().toString(), local.getFileName().toString(),
+                    Files.size(local), Sha256.of(local), source);
         } catch (IOException e) {
             throw new BadInputException(location, "cannot read: " + e.getMessage(), e);
         }
@@ -48,7 +52,7 @@ public record FileRef(String location, String name, long size, String sha256, Mo
     Fetched fetch(Configuration conf, Path cacheRoot, String executor) {
         switch (source) {
             case COPY -> {
-                HostCopy.Result r = HostCopy.ensure(conf, location, name, size, sha256, cacheRoot);
+                HostCopy.Result r = HostCopy.ensure(conf, resolved, name, size, sha256, cacheRoot);
                 return new Fetched(r.path(), switch (r.outcome()) {
                     case COPIED -> "copied";
                     case REUSED -> "reused copy";
@@ -59,7 +63,7 @@ public record FileRef(String location, String name, long size, String sha256, Mo
                 return new Fetched(checkSize(Path.of(SparkFiles.get(name)), executor), "add-file");
             }
             default -> {
-                return new Fetched(checkSize(localPath(location, source), executor), "path");
+                return new Fetched(checkSize(Path.of(resolved), executor), "path");
             }
         }
     }

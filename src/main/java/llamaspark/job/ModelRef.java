@@ -66,7 +66,7 @@ public record ModelRef(FileRef model, FileRef tokenizer, String format, Map<Stri
             return new Located(location, source, FileRef.localPath(location, source), null, null);
         }
         Sha256.Digest d = HostCopy.digest(conf, location, what);
-        FileRef ref = new FileRef(location, new org.apache.hadoop.fs.Path(location).getName(), d.size(), d.sha256(), source);
+        FileRef ref = new FileRef(location, location, new org.apache.hadoop.fs.Path(location).getName(), d.size(), d.sha256(), source);
         FileRef.Fetched copy = ref.fetch(conf, root, "driver");
         return new Located(location, source, copy.path(), ref, copy);
     }

@@ -31,6 +31,8 @@ import org.junit.jupiter.api.Test;
  */
 class LocalClusterIT {
     private static final Path OUT = Path.of("target", "it");
+    /** jobs/local-cluster's port (LOCAL_CLUSTER_PORT, default 7077), so two checkouts can run this test at once. */
+    private static final String MASTER = "spark://127.0.0.1:" + System.getenv().getOrDefault("LOCAL_CLUSTER_PORT", "7077");
 
     private record Run(int exit, String output) {
     }
@@ -69,14 +71,14 @@ class LocalClusterIT {
     void clusterRunEqualsLocalRunAndSpreadsOverTwoExecutors() throws Exception {
         Path cluster = OUT.resolve("cluster"), local = OUT.resolve("local");
         List<String> common = List.of("--prompts", "data/prompts.jsonl,data/prompts.txt", "--max-new-tokens", "40", "--overwrite");
-        List<String> clusterCmd = new ArrayList<>(List.of("jobs/llamaspark", "job", "--master", "spark://127.0.0.1:7077",
+        List<String> clusterCmd = new ArrayList<>(List.of("jobs/llamaspark", "job", "--master", MASTER,
                 "--conf", "spark.cores.max=2", "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
                 "--out", cluster.toString(), "--partitions", "6", "--batch-size", "2"));
         clusterCmd.addAll(common);
         Run c = run(300, clusterCmd.toArray(String[]::new));
         assertEquals(0, c.exit(), c.output());
         assertTrue(c.output().contains("transformer_block.attention"), "the driver prints the stage table");
-        assertTrue(c.output().contains("on 2 executor(s), master spark://127.0.0.1:7077"), c.output());
+        assertTrue(c.output().contains("on 2 executor(s), master " + MASTER), c.output());
 
         List<String> localCmd = new ArrayList<>(List.of("jobs/llamaspark", "job", "--out", local.toString(),
                 "--partitions", "1", "--batch-size", "16"));
@@ -138,7 +140,7 @@ class LocalClusterIT {
         Path cluster = OUT.resolve("cluster-gguf"), local = OUT.resolve("local-gguf");
         List<String> common = List.of("--prompts", "data/prompts.jsonl,data/prompts.txt", "--max-new-tokens", "40",
                 "--overwrite", "--tokenizer", "ignored-for-gguf");
-        List<String> clusterCmd = new ArrayList<>(List.of("jobs/llamaspark", "job", "--master", "spark://127.0.0.1:7077",
+        List<String> clusterCmd = new ArrayList<>(List.of("jobs/llamaspark", "job", "--master", MASTER,
                 "--conf", "spark.cores.max=2", "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
                 "--out", cluster.toString(), "--partitions", "6", "--batch-size", "2",
                 "--model", gguf.toUri().toString(), "--model-cache-dir", cache.toString()));

@@ -25,6 +25,7 @@ import llamaspark.job.PromptFiles;
 import llamaspark.job.PromptRow;
 import llamaspark.job.RowDefaults;
 import llamaspark.model.LlamaWeights;
+import llamaspark.model.LoadedModel;
 import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
 import llamaspark.progress.Progress;
@@ -79,8 +80,9 @@ final class BatchCommand implements Callable<Integer> {
         }
         OutputFile.check(out, overwrite);
         long start = System.nanoTime();
-        LlamaWeights weights = options.loadWeights();
-        Tokenizer tokenizer = options.loadTokenizer(weights);
+        LoadedModel loaded = options.open();
+        LlamaWeights weights = loaded.weights();
+        Tokenizer tokenizer = loaded.tokenizer();
         int batchSize = BatchFit.fit(weights.config, engine.batchSize, BatchFit.freeHeap(), "this JVM's",
                 m -> System.err.println("llamaspark: " + m));
         List<PromptRow> rows = readPrompts();

@@ -16,7 +16,6 @@ import llamaspark.model.LlamaWeights;
 import llamaspark.model.kernel.MemoryBandwidth;
 import llamaspark.profile.Stage;
 import llamaspark.model.LoadedModel;
-import llamaspark.model.ModelFiles;
 import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
@@ -68,11 +67,8 @@ final class BenchCommand implements Callable<Integer> {
         if (newTokens < 2 || repeat < 1 || warmup < 0) {
             throw new BadInputException("bench", "needs --new-tokens >= 2, --repeat >= 1, --warmup >= 0");
         }
-        if (options.model == null) {
-            throw new BadInputException("--model", "no model given");
-        }
         // As the job opens it: a GGUF file's weights stay mapped, in their stored types.
-        LoadedModel model = ModelFiles.open(options.model, options.tokenizer, options.backend, options.heads, options.seqLen);
+        LoadedModel model = options.open();
         LlamaWeights weights = model.weights();
         Tokenizer tokenizer = model.tokenizer();
         int[] ids = promptIds(tokenizer);
@@ -102,7 +98,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         System.out.print(ProfileTable.format(decode));
         System.out.printf(Locale.ROOT, "model %s (%s, %s), backend %s, threads %d, batch %d, prompt %d tokens, %d new tokens, %d warmup + %d runs%n",
-                options.model.getFileName(), model.format(), model.tensorTypes(), options.backend.cliName(), threads, batchSize, ids.length, newTokens, warmup, repeat);
+                java.nio.file.Path.of(options.model).getFileName(), model.format(), model.tensorTypes(), options.backend.cliName(), threads, batchSize, ids.length, newTokens, warmup, repeat);
         double d = median(decodeMs);
         printBounds(weights.config, weightBytes(weights), ids.length, decode, bandwidth, d);
         System.out.printf(Locale.ROOT, "decode_ms_per_step=%.3f prefill_ms_per_token=%.4f tokens_per_s=%.1f%n",
@@ -222,9 +218,13 @@ final class BenchCommand implements Callable<Integer> {
             return base;
         }
         int[] ids = new int[promptTokens];
-        ids[0] = Tokenizer.BOS;
+        int filler = 3; // a token that is neither BOS nor EOS, when the prompt gives none
+        while (filler == tokenizer.bosId() || filler == tokenizer.eosId()) {
+            filler++;
+        }
+        ids[0] = tokenizer.bosId();
         for (int i = 1; i < promptTokens; i++) {
-            ids[i] = base.length > 1 ? base[1 + (i - 1) % (base.length - 1)] : Tokenizer.EOS + 1;
+            ids[i] = base.length > 1 ? base[1 + (i - 1) % (base.length - 1)] : filler;
         }
         return ids;
     }

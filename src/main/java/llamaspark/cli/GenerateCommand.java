@@ -16,6 +16,7 @@ import llamaspark.generate.GenerationResult;
 import llamaspark.generate.GeneratorOptions;
 import llamaspark.generate.RunCText;
 import llamaspark.model.LlamaWeights;
+import llamaspark.model.LoadedModel;
 import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
@@ -73,8 +74,9 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         engine.validate();
         int batchSize = engine.batchSize, threads = engine.threads(Runtime.getRuntime().availableProcessors());
-        LlamaWeights weights = options.loadWeights();
-        Tokenizer tokenizer = options.loadTokenizer(weights);
+        LoadedModel loaded = options.open();
+        LlamaWeights weights = loaded.weights();
+        Tokenizer tokenizer = loaded.tokenizer();
         batchSize = BatchFit.fit(weights.config, batchSize, BatchFit.freeHeap(), "this JVM's",
                 m -> System.err.println("llamaspark: " + m));
         int seqLen = weights.config.seqLen();

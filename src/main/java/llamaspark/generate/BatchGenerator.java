@@ -238,7 +238,7 @@ public final class BatchGenerator implements AutoCloseable {
         s.append(token);
         generatedTokens++;
         FinishReason done = null;
-        if ((token == Tokenizer.BOS && ends != EndTokens.NONE) || (token == Tokenizer.EOS && ends == EndTokens.BOS_AND_EOS)) {
+        if ((token == tokenizer.bosId() && ends != EndTokens.NONE) || (token == tokenizer.eosId() && ends == EndTokens.BOS_AND_EOS)) {
             done = FinishReason.EOS;
         } else if (s.appendText(tokenizer.piece(prev, token))) {
             done = FinishReason.STOP;

@@ -20,7 +20,7 @@ public final class RunCText {
             prev = print(out, tokenizer, prev, prompt[k]);
         }
         for (int token : completion) {
-            if (token == Tokenizer.BOS) {
+            if (token == tokenizer.bosId()) {
                 break;
             }
             prev = print(out, tokenizer, prev, token);

@@ -9,6 +9,7 @@ import static org.apache.spark.sql.functions.when;
 
 import java.io.File;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import llamaspark.BadInputException;
+import llamaspark.model.ModelHeader;
 import llamaspark.profile.Stage;
 import llamaspark.progress.ProgressPrinter;
 import llamaspark.progress.RowCounters;
@@ -41,7 +43,8 @@ import picocli.CommandLine;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
- * The Spark batch generation job. The driver loads the model once and broadcasts it; prompts are
+ * The Spark batch generation job. The driver reads the model's header and digest only and broadcasts a
+ * reference to the file; each executor JVM opens the model once ({@link ExecutorModels}). Prompts are
  * read, hash-partitioned by id and run through the batched engine partition by partition on the
  * executors; generations, per-task stage timings, the cluster-wide stage summary and a run report
  * are written under the output directory, which appears only when complete.
@@ -77,6 +80,7 @@ public final class GenerateJob {
                 return 0;
             }
             options.validate();
+            checkLocalModel(options.model);
         } catch (CommandLine.ParameterException e) {
             err.println("llamaspark job: " + e.getMessage());
             return 2;
@@ -135,6 +139,21 @@ public final class GenerateJob {
         return true;
     }
 
+    /**
+     * A model the driver reads in place (a local path) is checked before Spark starts: a bad file
+     * is one line and exit 2 without a session. A URI is checked once copied, still before any task.
+     */
+    private static void checkLocalModel(ModelOptions m) {
+        ModelSource source = m.source.resolve(m.model);
+        if (source != ModelSource.COPY) {
+            Path model = FileRef.localPath(m.model, source);
+            ModelHeader h = ModelHeader.of(model, m.heads, m.seqLen);
+            if (!h.ownVocabulary() && (m.tokenizer == null || m.source.resolve(m.tokenizer) != ModelSource.COPY)) {
+                h.checkTokenizer(m.tokenizer == null ? null : FileRef.localPath(m.tokenizer, m.source.resolve(m.tokenizer)));
+            }
+        }
+    }
+
     private static File defaultsFile(String[] args) {
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--defaults") && i + 1 < args.length) {
@@ -149,10 +168,11 @@ public final class GenerateJob {
 
     /**
      * Runs the job on {@code spark} (which it leaves running) and returns what it did: check the
-     * output location, load the model and broadcast it, fit the batch to the task's memory, read
-     * the prompts, open (or resume) the work directory, set duplicate ids aside, generate the rows
-     * no earlier attempt finished, write the generations, the stage timings and the run report,
-     * then move the output into place and drop the work directory.
+     * output location, read the model's header and make the model reference (never the weights),
+     * fit the batch to the task's memory, read the prompts, open (or resume) the work directory, set
+     * duplicate ids aside, generate the rows no earlier attempt finished on the executors (each opens
+     * the model once), write the generations, the stage timings and the run report, then move the
+     * output into place and drop the work directory.
      */
     public static JobResult execute(SparkSession spark, JobOptions o) {
         return execute(spark, o, System.err);
@@ -173,24 +193,24 @@ public final class GenerateJob {
         spark.conf().set("spark.sql.shuffle.partitions", partitions);
         try {
             long tLoad = System.nanoTime();
-            ModelBundle bundle = ModelBundle.load(o.model.model, o.model.tokenizer, o.model.backend, o.model.heads, o.model.seqLen);
+            ModelRef ref = ModelRef.create(spark.sparkContext(), o.model);
             double loadSeconds = (System.nanoTime() - tLoad) / 1e9;
-            int batchSize = fitBatch(spark, o, bundle);
+            int batchSize = fitBatch(spark, o, ref);
 
             Dataset<Row> prompts = PromptSource.read(spark, o.prompts);
             requirePrompts(prompts, o);
 
             WorkDir work = WorkDir.open(spark.sparkContext().hadoopConfiguration(), outDir,
-                    WorkDir.manifest(bundle, ModelBundle.sha256(o.model.tokenizer), o.jobDefaults()), o.fresh);
+                    WorkDir.manifest(ref, o.jobDefaults()), o.fresh);
             marked = markDuplicates(prompts).persist(StorageLevel.DISK_ONLY());
             Dataset<Row> firsts = marked.filter(col("duplicate_of").isNull()).drop("duplicate_of");
 
             Dataset<Row> todo = firsts.join(work.finished(spark).select("id", "input_hash"),
                     ID_AND_HASH, "left_anti");
-            List<TaskProfile> tasks = generate(spark, o, bundle, todo, partitions, batchSize,
+            List<TaskProfile> tasks = generate(spark, o, ref, todo, partitions, batchSize,
                     new RowJournal.Spec(work.chunks().toString(), o.checkpointRows, Math.round(o.checkpointSeconds * 1000)), progress);
 
-            JobResult.RowCounts counts = writeGenerations(spark, bundle, firsts, marked, work, tasks,
+            JobResult.RowCounts counts = writeGenerations(spark, ref, firsts, marked, work, tasks,
                     output.staged("generations"));
             List<String> firstErrors = firstErrors(spark, output.staged("generations"));
 
@@ -198,7 +218,7 @@ public final class GenerateJob {
 
             JobResult result = new JobResult(output.path(), started, Instant.now(), (System.nanoTime() - t0) / 1e9,
                     loadSeconds, partitions, spark.sparkContext().master(), spark.sparkContext().applicationId(),
-                    spark.version(), spark.sparkContext().defaultParallelism(), o, bundle, tasks, cluster, counts,
+                    spark.version(), spark.sparkContext().defaultParallelism(), o, ref, tasks, cluster, counts,
                     firstErrors, batchSize);
             output.writeText("run.json", result.toJson());
             output.writeText(Report.FILE, Report.html(spark, outDir, output::staged));
@@ -222,9 +242,9 @@ public final class GenerateJob {
     /**
      * The batch size a task can hold: the KV caches and activations of its slots must fit the
      * memory one task has (local: this JVM's free heap over its concurrent tasks; a cluster: an
-     * executor's heap, less Spark's reserve and the model's two copies, over its concurrent tasks).
+     * executor's heap, less Spark's reserve and the model, over its concurrent tasks).
      */
-    private static int fitBatch(SparkSession spark, JobOptions o, ModelBundle bundle) {
+    private static int fitBatch(SparkSession spark, JobOptions o, ModelRef ref) {
         org.apache.spark.SparkConf conf = spark.sparkContext().getConf();
         int taskCpus = conf.getInt("spark.task.cpus", 1);
         long available;
@@ -235,12 +255,12 @@ public final class GenerateJob {
             where = "a task's share of the driver's";
         } else {
             long heap = spark.sparkContext().executorMemory() * 1048576L;
-            long model = 2 * o.model.model.toFile().length();
+            long model = ref.model().size(); // the executor's one opened copy (less when it is mapped)
             int concurrent = Math.max(1, conf.getInt("spark.executor.cores", 1) / taskCpus);
             available = (heap - 300L * 1048576 - model) * 3 / 4 / concurrent;
             where = "a task's share of an executor's";
         }
-        return BatchFit.fit(bundle.weights.config, o.engine.batchSize, available, where,
+        return BatchFit.fit(ref.config(), o.engine.batchSize, available, where,
                 m -> System.err.println("llamaspark job: " + m));
     }
 
@@ -265,10 +285,10 @@ public final class GenerateJob {
      * by partition; every finished row is journalled to the work directory as it finishes.
      * Returns the tasks' profiles in partition order.
      */
-    private static List<TaskProfile> generate(SparkSession spark, JobOptions o, ModelBundle bundle, Dataset<Row> prompts,
+    private static List<TaskProfile> generate(SparkSession spark, JobOptions o, ModelRef ref, Dataset<Row> prompts,
                                               int partitions, int batchSize, RowJournal.Spec journal, PrintStream progressOut) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<ModelBundle> model = jsc.broadcast(bundle);
+        Broadcast<ModelRef> model = jsc.broadcast(ref);
         CollectionAccumulator<TaskProfile> profiles = spark.sparkContext().collectionAccumulator("llamaspark.task-profiles");
         RowCounters counters = new RowCounters(spark.sparkContext());
         // Counting the prompts on their way into the shuffle gives the total without another pass.
@@ -291,7 +311,7 @@ public final class GenerateJob {
      * it (this run's or an earlier one's; retried tasks may have finished it twice, identically),
      * and an error row for every later occurrence. Returns the counts.
      */
-    private static JobResult.RowCounts writeGenerations(SparkSession spark, ModelBundle bundle, Dataset<Row> firsts,
+    private static JobResult.RowCounts writeGenerations(SparkSession spark, ModelRef ref, Dataset<Row> firsts,
                                                         Dataset<Row> marked, WorkDir work, List<TaskProfile> tasks,
                                                         String dir) {
         String[] columns = Arrays.stream(JobSchemas.GENERATIONS.fieldNames()).toArray(String[]::new);
@@ -302,7 +322,7 @@ public final class GenerateJob {
         Dataset<Row> duplicates = marked.filter(col("duplicate_of").isNotNull()).map((MapFunction<Row, Row>) r -> {
             PromptRow p = JobSchemas.promptRow(r);
             String error = PromptFiles.duplicateMessage(p.source(), p.id(), r.getAs("duplicate_of"));
-            return JobSchemas.generationRow(p, null, null, error, bundle, null, null);
+            return JobSchemas.generationRow(p, null, null, error, ref.model(), null, null);
         }, Encoders.row(JobSchemas.GENERATIONS));
         done.union(duplicates).write().parquet(dir);
 

@@ -15,7 +15,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import llamaspark.model.LlamaConfig;
-import llamaspark.model.NpzReader;
 import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
 
@@ -32,7 +31,7 @@ public final class JobResult {
     private final String sparkVersion;
     private final int defaultParallelism;
     private final JobOptions options;
-    private final ModelBundle bundle;
+    private final ModelRef ref;
     private final List<TaskProfile> tasks;
     private final StageProfile cluster;
     private final RowCounts counts;
@@ -48,7 +47,7 @@ public final class JobResult {
 
     JobResult(String outDir, Instant started, Instant finished, double wallSeconds, double modelLoadSeconds,
               int partitions, String master, String appId, String sparkVersion, int defaultParallelism,
-              JobOptions options, ModelBundle bundle, List<TaskProfile> tasks, StageProfile cluster,
+              JobOptions options, ModelRef ref, List<TaskProfile> tasks, StageProfile cluster,
               RowCounts counts, List<String> firstErrors, int batchSize) {
         this.counts = counts;
         this.firstErrors = List.copyOf(firstErrors);
@@ -64,7 +63,7 @@ public final class JobResult {
         this.sparkVersion = sparkVersion;
         this.defaultParallelism = defaultParallelism;
         this.options = options;
-        this.bundle = bundle;
+        this.ref = ref;
         this.tasks = tasks;
         this.cluster = cluster;
     }
@@ -112,14 +111,20 @@ public final class JobResult {
 
     /** What one executor did: its tasks summed. */
     @JsonPropertyOrder({"executor_id", "host", "partitions", "rows", "completion_tokens", "task_seconds",
-        "model_materialisations", "tokens_per_second"})
+        "model_materialisations", "model_load", "tokens_per_second"})
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record ExecutorSummary(String executorId, String host, long partitions, long rows, long completionTokens,
-                                  double taskSeconds, int modelMaterialisations) {
+                                  double taskSeconds, int modelMaterialisations, ModelLoad modelLoad) {
         ExecutorSummary plus(TaskProfile t) {
+            ExecutorModels.Stats m = t.modelLoad();
+            // The JVM's counters only grow: its last task's figures are the executor's.
+            ModelLoad load = m == null ? modelLoad : new ModelLoad(m.fetched(), m.fetchSeconds(), m.openSeconds(),
+                    Math.max(m.hostCopies(), modelLoad == null ? 0 : modelLoad.hostCopies()),
+                    Math.max(m.hostCopiesReused(), modelLoad == null ? 0 : modelLoad.hostCopiesReused()),
+                    Math.max(m.hostCopiesReplaced(), modelLoad == null ? 0 : modelLoad.hostCopiesReplaced()));
             return new ExecutorSummary(executorId, host, partitions + 1, rows + t.rows(),
                     completionTokens + t.completionTokens(), taskSeconds + t.taskNanos() / 1e9,
-                    Math.max(modelMaterialisations, t.modelMaterialisations()));
+                    Math.max(modelMaterialisations, t.modelMaterialisations()), load);
         }
 
         /** Completion tokens per task-second. */
@@ -129,11 +134,23 @@ public final class JobResult {
         }
     }
 
+    /**
+     * How an executor JVM got and opened the model: how the file reached it, the seconds spent
+     * fetching (locating or copying) and opening it, and the host-cache copies the JVM made, found
+     * verified and reused, or found damaged and replaced.
+     */
+    @JsonPropertyOrder({"fetched", "fetch_seconds", "open_seconds", "host_copies", "host_copies_reused",
+        "host_copies_replaced"})
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record ModelLoad(String fetched, double fetchSeconds, double openSeconds, int hostCopies,
+                            int hostCopiesReused, int hostCopiesReplaced) {
+    }
+
     /** Per executor, by id: partitions, rows, tokens, summed task time, tokens per task-second. */
     public Map<String, ExecutorSummary> executors() {
         Map<String, ExecutorSummary> out = new TreeMap<>();
         for (TaskProfile t : tasks) {
-            out.computeIfAbsent(t.executorId(), id -> new ExecutorSummary(id, t.host(), 0, 0, 0, 0.0, 0));
+            out.computeIfAbsent(t.executorId(), id -> new ExecutorSummary(id, t.host(), 0, 0, 0, 0.0, 0, null));
             out.computeIfPresent(t.executorId(), (id, e) -> e.plus(t));
         }
         return out;
@@ -177,13 +194,18 @@ public final class JobResult {
         where.put("executors", new ArrayList<>(executors().keySet()));
         where.put("executor_count", executors().size());
         root.put("cluster", where);
-        LlamaConfig c = bundle.weights.config;
+        LlamaConfig c = ref.config();
         Map<String, Object> model = new LinkedHashMap<>();
-        model.put("path", options.model.model.toString());
-        model.put("file", bundle.modelName);
-        model.put("format", NpzReader.isNpz(options.model.model) ? "npz" : "llama2.c");
-        model.put("sha256", bundle.modelSha256);
-        model.put("tokenizer", options.model.tokenizer.toString());
+        model.put("path", ref.model().location());
+        model.put("file", ref.model().name());
+        model.put("format", ref.format());
+        model.put("tensor_types", ref.tensorTypes());
+        model.put("size_bytes", ref.model().size());
+        model.put("sha256", ref.model().sha256());
+        model.put("delivery", ref.delivery());
+        model.put("driver_copy", ref.driverCopy());
+        model.put("tokenizer", ref.tokenizer() == null ? null : ref.tokenizer().location());
+        model.put("tokenizer_sha256", ref.tokenizer() == null ? null : ref.tokenizer().sha256());
         model.put("config", ordered("dim", c.dim(), "hidden_dim", c.hiddenDim(), "n_layers", c.layers(),
                 "n_heads", c.heads(), "n_kv_heads", c.kvHeads(), "vocab_size", c.vocabSize(), "seq_len", c.seqLen(),
                 "shared_classifier", c.sharedClassifier()));
@@ -194,7 +216,7 @@ public final class JobResult {
         params.put("partitions", partitions);
         params.put("batch_size", batchSize);
         params.put("threads_per_task", options.engine.threads);
-        params.put("backend", bundle.backend.cliName());
+        params.put("backend", ref.backend().cliName());
         params.put("seed", options.rows.seed);
         params.put("max_new_tokens", options.rows.maxNewTokens);
         params.put("temperature", options.rows.temperature);

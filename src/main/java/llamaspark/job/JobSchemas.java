@@ -123,7 +123,7 @@ final class JobSchemas {
      * The generations row of prompt {@code p}: its request's parameters (or, when it never became
      * one, the row's own), and the result when there is one.
      */
-    static Row generationRow(PromptRow p, GenerationRequest req, GenerationResult r, String error, ModelBundle model,
+    static Row generationRow(PromptRow p, GenerationRequest req, GenerationResult r, String error, FileRef model,
                              Integer partitionId, String executorId) {
         SamplingParams s = req == null ? null : req.sampling();
         boolean ok = r != null && r.ok();
@@ -138,7 +138,7 @@ final class JobSchemas {
                 .set("completion_tokens", ok ? r.completionTokens().length : null)
                 .set("token_ids", ok ? r.completionTokens() : null)
                 .set("finish_reason", ok ? r.finishReason().label() : null)
-                .set("source", p.source()).set("model", model.modelName).set("model_sha256", model.modelSha256)
+                .set("source", p.source()).set("model", model.name()).set("model_sha256", model.sha256())
                 .set("partition_id", partitionId).set("executor_id", executorId)
                 .set("elapsed_ms", r == null ? 0.0 : r.elapsedNanos() / 1e6)
                 .set("error", error)

@@ -2,19 +2,20 @@ package llamaspark.job;
 
 import java.nio.file.Path;
 import llamaspark.BadInputException;
-import llamaspark.model.LlamaWeights;
+import llamaspark.model.LoadedModel;
 import llamaspark.model.ModelFiles;
 import llamaspark.model.kernel.Backend;
-import llamaspark.tokenizer.Tokenizer;
 import picocli.CommandLine.Option;
 
 /** The model options of every command that runs one (a picocli mixin): the job, batch, generate, bench. */
 public final class ModelOptions {
-    @Option(names = "--model", description = "llama2.c checkpoint (.bin) or the study's .npz (the job: readable by the driver)")
-    public Path model;
+    @Option(names = "--model", description = "GGUF file, llama2.c checkpoint (.bin, legacy or version 1/2 export) or the"
+            + " study's .npz; the job also takes a Hadoop URI (hdfs://, s3a://, file://), see --model-from")
+    public String model;
 
-    @Option(names = "--tokenizer", description = "llama2.c tokenizer.bin or the study's tokenizer.model.np (JSON)")
-    public Path tokenizer;
+    @Option(names = "--tokenizer", description = "llama2.c tokenizer.bin or the study's tokenizer.model.np (JSON);"
+            + " not needed for GGUF files, which carry their own vocabulary")
+    public String tokenizer;
 
     @Option(names = "--backend", defaultValue = Backend.DEFAULT_NAME, converter = BackendConverter.class,
             description = "matrix kernel: vector-fma (fastest; passes every greedy oracle), vector (run.c's sums bit for bit:"
@@ -27,23 +28,27 @@ public final class ModelOptions {
     @Option(names = "--seq-len", defaultValue = "0", description = "context length (only for .npz models)")
     public int seqLen;
 
+    @Option(names = "--model-from", defaultValue = "auto", converter = ModelSource.Converter.class,
+            description = "the job: how executors get the model and tokenizer files: path (every node sees the path),"
+                    + " copy (a Hadoop URI copied once per host), add-file (shipped by SparkContext.addFile), auto"
+                    + " (copy for a URI with a scheme, else path). Default: ${DEFAULT-VALUE}")
+    public ModelSource source = ModelSource.AUTO;
+
+    @Option(names = "--model-cache-dir", description = "the job: where each host keeps copied model files"
+            + " (default <spark.local.dir or java.io.tmpdir>/llamaspark-models)")
+    public String cacheDir;
+
     /** Names the option at fault. */
     public void validate() {
         if (model == null) {
             throw new BadInputException("--model", "no model given");
         }
-        if (tokenizer == null) {
-            throw new BadInputException("--tokenizer", "no tokenizer given");
-        }
     }
 
-    public LlamaWeights loadWeights() {
+    /** The model for the single-JVM commands (generate, batch, bench): a local file, its tokenizer, on the chosen backend. */
+    public LoadedModel open() {
         validate();
-        return ModelFiles.load(model, backend.layout(), heads, seqLen);
-    }
-
-    public Tokenizer loadTokenizer(LlamaWeights weights) {
-        return Tokenizer.load(tokenizer, weights.config.vocabSize());
+        return ModelFiles.open(Path.of(model), tokenizer == null ? null : Path.of(tokenizer), backend, heads, seqLen);
     }
 
     static final class BackendConverter implements picocli.CommandLine.ITypeConverter<Backend> {

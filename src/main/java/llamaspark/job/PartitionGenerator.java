@@ -13,14 +13,15 @@ import llamaspark.profile.StageProfile;
 import llamaspark.progress.RowCounters;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
+import org.apache.spark.deploy.SparkHadoopUtil;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.util.CollectionAccumulator;
 
 /**
- * Runs one partition of prompts through the engine on an executor: the broadcast model (one copy
- * per executor JVM), a batched generator with continuous batching, and one stage profile for the
+ * Runs one partition of prompts through the engine on an executor: the model named by the broadcast
+ * reference (opened once per executor JVM, {@link ExecutorModels}), a batched generator with continuous batching, and one stage profile for the
  * task, reported to the driver through an accumulator when the partition is done. Output rows are
  * produced as rows finish, not all at the end, and journalled to the work directory as they finish
  * ({@link RowJournal}), so a crash loses only the rows in flight; each finished row is counted in
@@ -29,7 +30,7 @@ import org.apache.spark.util.CollectionAccumulator;
 final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
 
-    private final Broadcast<ModelBundle> model;
+    private final Broadcast<ModelRef> model;
     private final JobDefaults defaults;
     private final int batchSize;
     private final int threads;
@@ -41,7 +42,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
      * @param threads per task; 0 = the cores Spark gives the task
      * @param journal where finished rows are made durable as they finish
      */
-    PartitionGenerator(Broadcast<ModelBundle> model, JobDefaults defaults, int batchSize, int threads,
+    PartitionGenerator(Broadcast<ModelRef> model, JobDefaults defaults, int batchSize, int threads,
                        CollectionAccumulator<TaskProfile> profiles, RowCounters counters, RowJournal.Spec journal) {
         this.model = model;
         this.defaults = defaults;
@@ -59,13 +60,16 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
 
     private final class Rows implements Iterator<Row> {
         private final long start = System.nanoTime();
-        private final ModelBundle bundle = model.value();
+        private final ModelRef ref = model.value();
         private final int partitionId = TaskContext.getPartitionId();
         private final String executorId = SparkEnv.get().executorId();
         private final String host = SparkEnv.get().blockManager().blockManagerId().host();
+        private final ExecutorModels.Opened opened = ExecutorModels.open(ref,
+                SparkHadoopUtil.get().newConfiguration(SparkEnv.get().conf()),
+                ModelRef.cacheRoot(ref.cacheDir(), SparkEnv.get().conf()), executorId + " on " + host);
         private final StageProfile profile = new StageProfile();
-        private final BatchGenerator generator = BatchGenerator.create(bundle.weights, bundle.tokenizer,
-                GeneratorOptions.of(bundle.backend, batchSize).withThreads(threads > 0 ? threads : TaskContext.get().cpus()),
+        private final BatchGenerator generator = BatchGenerator.create(opened.model().weights(), opened.model().tokenizer(),
+                GeneratorOptions.of(ref.backend(), batchSize).withThreads(threads > 0 ? threads : TaskContext.get().cpus()),
                 profile);
         private final RowJournal finished = new RowJournal(journal, partitionId, TaskContext.get().taskAttemptId());
         private final ArrayDeque<Row> ready = new ArrayDeque<>();
@@ -127,7 +131,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                     finished.flush();
                     profiles.add(new TaskProfile(executorId, host, partitionId, profile, rows, failed,
                             generator.promptTokens(), generator.generatedTokens(), System.nanoTime() - start,
-                            ModelBundle.materialisations()));
+                            ExecutorModels.opens(ref), ExecutorModels.stats(ref, opened)));
                 }
             }
             return !ready.isEmpty();
@@ -147,7 +151,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                 failed++;
             }
             counters.row(error != null);
-            Row row = JobSchemas.generationRow(p, req, r, error, bundle, partitionId, executorId);
+            Row row = JobSchemas.generationRow(p, req, r, error, ref.model(), partitionId, executorId);
             finished.add(row, p.fingerprint());
             ready.add(row);
         }

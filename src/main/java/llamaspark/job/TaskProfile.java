@@ -3,8 +3,12 @@ package llamaspark.job;
 import java.io.Serializable;
 import llamaspark.profile.StageProfile;
 
-/** What one partition's task reports to the driver besides its rows: where it ran, its counts and stage times. */
+/**
+ * What one partition's task reports to the driver besides its rows: where it ran, its counts and
+ * stage times, and what opening the model cost its JVM ({@code modelMaterialisations}: times the
+ * JVM opened the model, 1 when all its tasks share it).
+ */
 public record TaskProfile(String executorId, String host, int partitionId, StageProfile profile, long rows,
                           long failedRows, long promptTokens, long completionTokens, long taskNanos,
-                          int modelMaterialisations) implements Serializable {
+                          int modelMaterialisations, ExecutorModels.Stats modelLoad) implements Serializable {
 }

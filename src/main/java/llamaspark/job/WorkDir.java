@@ -111,11 +111,11 @@ final class WorkDir {
     }
 
     /** The manifest of a run: what its rows' tokens depend on besides the rows themselves. */
-    static Map<String, Object> manifest(ModelBundle bundle, String tokenizerSha256, JobDefaults d) {
+    static Map<String, Object> manifest(ModelRef ref, JobDefaults d) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("model_sha256", bundle.modelSha256);
-        m.put("tokenizer_sha256", tokenizerSha256);
-        m.put("backend", bundle.backend.cliName());
+        m.put("model_sha256", ref.model().sha256());
+        m.put("tokenizer_sha256", ref.tokenizer() == null ? null : ref.tokenizer().sha256());
+        m.put("backend", ref.backend().cliName());
         m.put("seed", d.seed());
         m.put("max_new_tokens", d.maxNewTokens());
         m.put("temperature", (double) d.temperature());

@@ -224,4 +224,34 @@ class CliTest {
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
+
+    private static final String F32_GGUF = Oracles.DIR.resolve("gguf/aidreams260K-f32.gguf").toString();
+
+    @Test
+    void ggufFilesRunInGenerateBatchAndBenchWithoutATokenizer(@TempDir Path dir) throws Exception {
+        // The F32 file holds aidreams260K.bin's weights and its tokenizer's vocabulary: run.c's own output, except
+        // that llama.cpp's converter stored EOS's piece as "</s>" where tok512-aidreams.bin has "\n</s>\n".
+        Run g = run("generate", "--model", F32_GGUF, "-t", "1.0", "-p", "0.9", "-s", "42", "-n", "100", "-i", "Once upon a time");
+        assertEquals(0, g.exit(), g.err());
+        String runc = new String(Oracles.text("aidreams260K_topp_t1_p0.9_s42_once_upon_a_time"), StandardCharsets.UTF_8);
+        assertTrue(runc.endsWith("\n</s>\n\n"), runc);
+        assertEquals(runc.substring(0, runc.length() - "\n</s>\n\n".length()) + "</s>\n", new String(g.out(), StandardCharsets.UTF_8));
+
+        Path out = dir.resolve("gen.jsonl");
+        Run b = run("batch", "--model", F32_GGUF, "--prompts", "data/prompts.jsonl", "--out", out.toString());
+        assertEquals(0, b.exit(), b.err());
+        String greedy = Files.readAllLines(out).stream().filter(l -> l.contains("\"greedy-once\"")).findFirst().orElseThrow();
+        String printed = new String(Oracles.text("aidreams260K_greedy_once_upon_a_time"), StandardCharsets.UTF_8);
+        assertEquals(printed.strip(), "Once upon a time"
+                + new com.fasterxml.jackson.databind.ObjectMapper().readTree(greedy).get("completion").asText());
+
+        Run q = run("bench", "--model", Oracles.DIR.resolve("gguf/aidreams260K-q8_0.gguf").toString(),
+                "-B", "2", "--new-tokens", "4", "--warmup", "0", "--repeat", "1");
+        assertEquals(0, q.exit(), q.err());
+        assertTrue(new String(q.out(), StandardCharsets.UTF_8).contains("model aidreams260K-q8_0.gguf,"), q.err());
+
+        Run noTokenizer = run("generate", "--model", Oracles.AIDREAMS260K.toString(), "-i", "x");
+        assertEquals(2, noTokenizer.exit());
+        assertTrue(noTokenizer.err().contains("--tokenizer: no tokenizer given (only GGUF files carry their own)"), noTokenizer.err());
+    }
 }

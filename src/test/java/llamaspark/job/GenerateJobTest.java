@@ -70,9 +70,15 @@ class GenerateJobTest {
 
     /** Runs the job with the sample model and {@code args}; returns the output directory. */
     private static Path job(String... args) {
+        return jobOn(List.of("--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString()),
+                args);
+    }
+
+    /** Runs the job with the model options {@code model} and {@code args}; returns the output directory. */
+    private static Path jobOn(List<String> model, String... args) {
         Path out = dir.resolve("out" + runs++);
-        List<String> all = new ArrayList<>(List.of("--model", Oracles.AIDREAMS260K.toString(),
-                "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(), "--out", out.toString()));
+        List<String> all = new ArrayList<>(model);
+        all.addAll(List.of("--out", out.toString()));
         all.addAll(List.of(args));
         JobOptions o = new JobOptions();
         new CommandLine(o).parseArgs(all.toArray(String[]::new));
@@ -451,9 +457,9 @@ class GenerateJobTest {
         List<String> args = new ArrayList<>(List.of(common));
         args.addAll(List.of("--out", out.toString()));
         JobOptions o = options(args.toArray(String[]::new));
-        ModelBundle bundle = ModelBundle.load(o.model.model, o.model.tokenizer, o.model.backend, 0, 0);
+        ModelRef ref = ModelRef.create(spark.sparkContext(), o.model);
         WorkDir work = WorkDir.open(spark.sparkContext().hadoopConfiguration(), out.toString(),
-                WorkDir.manifest(bundle, ModelBundle.sha256(o.model.tokenizer), o.jobDefaults()), false);
+                WorkDir.manifest(ref, o.jobDefaults()), false);
         Map<String, String> hashes = PromptSource.read(spark, List.of("data")).collectAsList().stream()
                 .collect(Collectors.toMap(r -> r.getAs("id"), r -> r.getAs("input_hash")));
         List<String> ids = clean.keySet().stream().sorted().toList();
@@ -489,9 +495,9 @@ class GenerateJobTest {
     void aResumeWithOtherParametersIsRefusedUnlessFresh() throws Exception {
         Path out = dir.resolve("refused");
         JobOptions earlier = options("--prompts", "data/prompts.txt", "--out", out.toString(), "--max-new-tokens", "3");
-        ModelBundle bundle = ModelBundle.load(earlier.model.model, earlier.model.tokenizer, earlier.model.backend, 0, 0);
+        ModelRef ref = ModelRef.create(spark.sparkContext(), earlier.model);
         WorkDir.open(spark.sparkContext().hadoopConfiguration(), out.toString(),
-                WorkDir.manifest(bundle, ModelBundle.sha256(earlier.model.tokenizer), earlier.jobDefaults()), false);
+                WorkDir.manifest(ref, earlier.jobDefaults()), false);
         JobOptions other = options("--prompts", "data/prompts.txt", "--out", out.toString(), "--max-new-tokens", "3",
                 "--temperature", "0.5");
         BadInputException e = assertThrows(BadInputException.class, () -> GenerateJob.execute(spark, other));
@@ -502,5 +508,182 @@ class GenerateJobTest {
         JobOptions fresh = options("--prompts", "data/prompts.txt", "--out", out.toString(), "--max-new-tokens", "3",
                 "--temperature", "0.5", "--fresh");
         assertEquals(8, GenerateJob.execute(spark, fresh).counts().generated());
+    }
+
+    private static final Path Q8_GGUF = Oracles.DIR.resolve("gguf/aidreams260K-q8_0.gguf");
+    private static final Path F32_GGUF = Oracles.DIR.resolve("gguf/aidreams260K-f32.gguf");
+
+    /** SHA-256 by coreutils' sha256sum, not by the project. */
+    private static String sha256sum(Path file) throws Exception {
+        Process p = new ProcessBuilder("sha256sum", file.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        return out.split("\\s+")[0];
+    }
+
+    /** llama.cpp's greedy ids for an aidreams260K GGUF oracle. */
+    private static int[] llamaCppIds(String file) throws Exception {
+        for (String line : Files.readAllLines(Oracles.DIR.resolve("gguf").resolve(file))) {
+            if (line.startsWith("generated_ids: ")) {
+                return Arrays.stream(line.substring(15).trim().split(" ")).mapToInt(Integer::parseInt).toArray();
+            }
+        }
+        throw new AssertionError("no generated_ids in " + file);
+    }
+
+    @Test
+    void ggufJobNeedsNoTokenizerAndGivesTheTokensOfTheBinAndOfLlamaCpp() throws Exception {
+        Path greedy = write("greedy.jsonl", "{\"id\": \"once\", \"prompt\": \"Once upon a time\", \"temperature\": 0, \"max_new_tokens\": 64}\n"
+                + "{\"id\": \"bos\", \"prompt\": \"\", \"temperature\": 0, \"max_new_tokens\": 64}\n");
+        Map<String, Row> bin = generations(job("--prompts", greedy.toString()));
+        Map<String, Row> q8 = generations(jobOn(List.of("--model", Q8_GGUF.toString()), "--prompts", greedy.toString(),
+                "--partitions", "2"));
+        String[][] oracles = {{"once", "llamacpp-aidreams260K-q8_0-once_upon_a_time.txt"}, {"bos", "llamacpp-aidreams260K-q8_0-bos_only.txt"}};
+        for (String[] o : oracles) {
+            assertNull(q8.get(o[0]).getAs("error"), o[0]);
+            assertArrayEquals(ids(bin.get(o[0])), ids(q8.get(o[0])), o[0]);
+            assertEquals((String) bin.get(o[0]).getAs("completion"), q8.get(o[0]).getAs("completion"), o[0]);
+            // llama.cpp does not stop at EOS; the job does: its ids are llama.cpp's up to and with the first EOS.
+            int[] cpp = llamaCppIds(o[1]);
+            int[] got = ids(q8.get(o[0]));
+            assertArrayEquals(Arrays.copyOf(cpp, got.length), got, o[0]);
+            assertTrue(got.length == 64 || got[got.length - 1] == 2, o[0]);
+        }
+        assertEquals("aidreams260K-q8_0.gguf", q8.get("once").getAs("model"));
+        assertEquals(sha256sum(Q8_GGUF), q8.get("once").getAs("model_sha256"));
+
+        // The F32 file holds the .bin's weights: every sample prompt, sampled ones included, gives the same tokens.
+        Map<String, Row> a = generations(job("--prompts", "data/prompts.jsonl"));
+        Map<String, Row> b = generations(jobOn(List.of("--model", F32_GGUF.toString(), "--tokenizer", "ignored-for-gguf"),
+                "--prompts", "data/prompts.jsonl"));
+        assertEquals(a.keySet(), b.keySet());
+        for (String id : a.keySet()) {
+            assertArrayEquals(ids(a.get(id)), ids(b.get(id)), id);
+            assertEquals((String) a.get(id).getAs("completion"), b.get(id).getAs("completion"), id);
+        }
+    }
+
+    @Test
+    void ggufModelIsOpenedOncePerJvmAndRunJsonSaysWhatItWas() throws Exception {
+        JsonNode first = null;
+        for (int i = 0; i < 2; i++) {
+            Path out = jobOn(List.of("--model", Q8_GGUF.toString()), "--prompts", "data/prompts.txt", "--partitions", "3",
+                    "--max-new-tokens", "5");
+            JsonNode run = new ObjectMapper().readTree(out.resolve("run.json").toFile());
+            assertEquals(3, run.at("/parameters/partitions").asInt());
+            for (JsonNode e : run.get("executors")) {
+                assertEquals(1, e.get("model_materialisations").asInt(), "three tasks, two jobs, one open: " + e);
+                assertEquals("path", e.at("/model_load/fetched").asText());
+                assertTrue(e.at("/model_load/open_seconds").asDouble() > 0, e::toString);
+            }
+            if (first == null) {
+                first = run;
+            }
+        }
+        JsonNode m = first.get("model");
+        assertEquals("gguf", m.get("format").asText());
+        assertEquals(Q8_GGUF.toString(), m.get("path").asText());
+        assertEquals("aidreams260K-q8_0.gguf", m.get("file").asText());
+        assertEquals(Files.size(Q8_GGUF), m.get("size_bytes").asLong());
+        assertEquals(sha256sum(Q8_GGUF), m.get("sha256").asText());
+        assertEquals("path", m.get("delivery").asText());
+        assertTrue(m.get("tokenizer").isNull(), "a GGUF file carries its vocabulary");
+        // The oracle README: norms and the four ffn_down tensors stay F32, the other 26 weights are Q8_0.
+        assertEquals(13, m.at("/tensor_types/F32").asInt(), m.toString());
+        assertEquals(26, m.at("/tensor_types/Q8_0").asInt(), m.toString());
+        assertEquals(64, m.at("/config/dim").asInt());
+        assertEquals(512, m.at("/config/vocab_size").asInt());
+        assertEquals(128, m.at("/config/seq_len").asInt());
+    }
+
+    @Test
+    void aHadoopUriIsCopiedOncePerHostCheckedAndADamagedCopyIsReplaced() throws Exception {
+        Path remote = Files.createDirectories(dir.resolve("remote")).resolve("aidreams260K-q8_0.gguf");
+        Files.copy(Q8_GGUF, remote);
+        Path cache = dir.resolve("model-cache");
+        // vector-fma: a model this JVM has not opened yet, so the executor fetches it too.
+        List<String> model = List.of("--model", remote.toUri().toString(), "--model-cache-dir", cache.toString(),
+                "--backend", "vector-fma");
+        int copiedBefore = HostCopy.COPIED.get();
+        JsonNode run = new ObjectMapper().readTree(jobOn(model, "--prompts", "data/prompts.txt", "--max-new-tokens", "5")
+                .resolve("run.json").toFile());
+        String sha = sha256sum(Q8_GGUF);
+        Path copy = cache.resolve(sha).resolve("aidreams260K-q8_0.gguf");
+        assertEquals(sha, sha256sum(copy));
+        assertEquals("copy", run.at("/model/delivery").asText());
+        assertEquals(remote.toUri().toString(), run.at("/model/path").asText());
+        assertEquals("copied", run.at("/model/driver_copy").asText());
+        assertEquals(Files.size(Q8_GGUF), run.at("/model/size_bytes").asLong());
+        assertEquals(8, run.at("/rows/ok").asInt());
+        JsonNode e = run.at("/executors/0");
+        assertEquals("reused copy", e.at("/model_load/fetched").asText(), "the driver's host copy serves the executor on its host");
+        assertEquals(1, HostCopy.COPIED.get() - copiedBefore, "one copy on this host");
+        assertEquals(1, e.get("model_materialisations").asInt());
+
+        // A damaged copy (same size, one byte changed) is found by its SHA-256 and replaced.
+        byte[] bytes = Files.readAllBytes(copy);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(copy, bytes);
+        run = new ObjectMapper().readTree(jobOn(model, "--prompts", "data/prompts.txt", "--max-new-tokens", "5")
+                .resolve("run.json").toFile());
+        assertEquals("replaced copy", run.at("/model/driver_copy").asText());
+        assertEquals(sha, sha256sum(copy));
+        run = new ObjectMapper().readTree(jobOn(model, "--prompts", "data/prompts.txt", "--max-new-tokens", "5")
+                .resolve("run.json").toFile());
+        assertEquals("reused copy", run.at("/model/driver_copy").asText());
+        assertEquals(1, HostCopy.COPIED.get() - copiedBefore, "still one copy");
+    }
+
+    @Test
+    void addFileShipsTheModelAndTheTokenizerThroughSpark() throws Exception {
+        // vector-fma on the .bin: a model no other test opens, so this job's executor fetches it.
+        Path out = jobOn(List.of("--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
+                "--model-from", "add-file", "--backend", "vector-fma"), "--prompts", "data/prompts.txt", "--max-new-tokens", "5");
+        JsonNode run = new ObjectMapper().readTree(out.resolve("run.json").toFile());
+        assertEquals("add-file", run.at("/model/delivery").asText());
+        assertEquals("llama2.c", run.at("/model/format").asText());
+        assertEquals(4 * 9 + 2, run.at("/model/tensor_types/F32").asInt(), "4 layers x 9, the embedding (shared with the classifier), the final norm");
+        assertEquals(sha256sum(Oracles.AIDREAMS_TOKENIZER), run.at("/model/tokenizer_sha256").asText());
+        assertEquals("add-file", run.at("/executors/0/model_load/fetched").asText());
+        assertEquals(8, run.at("/rows/ok").asInt());
+    }
+
+    @Test
+    void badModelFilesAreOneLineThroughMainBeforeAnySparkTask() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger tasks = new java.util.concurrent.atomic.AtomicInteger();
+        spark.sparkContext().addSparkListener(new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onTaskStart(org.apache.spark.scheduler.SparkListenerTaskStart start) {
+                tasks.incrementAndGet();
+            }
+        });
+        byte[] gguf = Files.readAllBytes(Q8_GGUF);
+        Path truncated = write("truncated.gguf", "");
+        Files.write(truncated, Arrays.copyOf(gguf, 1000));
+        Path version = write("version.gguf", "");
+        byte[] v9 = gguf.clone();
+        v9[4] = 9;
+        Files.write(version, v9);
+        Path shortData = write("short-data.gguf", "");
+        Files.write(shortData, Arrays.copyOf(gguf, gguf.length - 100));
+        String[][] cases = {
+            {truncated.toString(), truncated + ": truncated"},
+            {shortData.toString(), shortData + ": tensor '"},
+            {version.toString(), version + ": unsupported GGUF version 9, expected 2 or 3"},
+            {Oracles.AIDREAMS260K.toString(), "--tokenizer: no tokenizer given (only GGUF files carry their own)"},
+        };
+        for (String[] c : cases) {
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = GenerateJob.run(new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true),
+                    "--prompts", "data", "--model", c[0], "--out", dir.resolve("never-" + runs++).toString());
+            assertEquals(2, code, c[0]);
+            String line = err.toString(StandardCharsets.UTF_8).strip();
+            assertTrue(line.startsWith("llamaspark job: " + c[1]), line);
+            assertEquals(1, line.lines().count(), line);
+            assertTrue(!c[0].equals(shortData.toString()) || line.contains("past the end of the file"), line);
+        }
+        assertFalse(spark.sparkContext().isStopped(), "no session was started (nor this one stopped)");
+        Thread.sleep(200); // the listener bus is asynchronous
+        assertEquals(0, tasks.get(), "no Spark task ran");
     }
 }

@@ -31,6 +31,8 @@ import org.junit.jupiter.api.Test;
  */
 class LocalClusterIT {
     private static final Path OUT = Path.of("target", "it");
+    /** jobs/local-cluster's port (LOCAL_CLUSTER_PORT, default 7077), so two checkouts can run this test at once. */
+    private static final String MASTER = "spark://127.0.0.1:" + System.getenv().getOrDefault("LOCAL_CLUSTER_PORT", "7077");
 
     private record Run(int exit, String output) {
     }
@@ -69,14 +71,14 @@ class LocalClusterIT {
     void clusterRunEqualsLocalRunAndSpreadsOverTwoExecutors() throws Exception {
         Path cluster = OUT.resolve("cluster"), local = OUT.resolve("local");
         List<String> common = List.of("--prompts", "data/prompts.jsonl,data/prompts.txt", "--max-new-tokens", "40", "--overwrite");
-        List<String> clusterCmd = new ArrayList<>(List.of("jobs/llamaspark", "job", "--master", "spark://127.0.0.1:7077",
+        List<String> clusterCmd = new ArrayList<>(List.of("jobs/llamaspark", "job", "--master", MASTER,
                 "--conf", "spark.cores.max=2", "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
                 "--out", cluster.toString(), "--partitions", "6", "--batch-size", "2"));
         clusterCmd.addAll(common);
         Run c = run(300, clusterCmd.toArray(String[]::new));
         assertEquals(0, c.exit(), c.output());
         assertTrue(c.output().contains("transformer_block.attention"), "the driver prints the stage table");
-        assertTrue(c.output().contains("on 2 executor(s), master spark://127.0.0.1:7077"), c.output());
+        assertTrue(c.output().contains("on 2 executor(s), master " + MASTER), c.output());
 
         List<String> localCmd = new ArrayList<>(List.of("jobs/llamaspark", "job", "--out", local.toString(),
                 "--partitions", "1", "--batch-size", "16"));
@@ -221,6 +223,72 @@ class LocalClusterIT {
             assertEquals(expected, essentials(spark, executorKilled));
         } finally {
             spark.stop();
+        }
+    }
+
+    /**
+     * A GGUF file given as a file: URI (copy mode) on the two-executor cluster: the driver and both
+     * executors run on this one host, so the file is copied into the host cache exactly once, every
+     * executor opens the model once, and the tokens equal those of the same file read in place.
+     */
+    @Test
+    void ggufFromAUriIsCopiedOncePerHostAndOpenedOncePerExecutor() throws Exception {
+        Path cache = OUT.resolve("model-cache").toAbsolutePath();
+        Path remote = OUT.resolve("remote").toAbsolutePath();
+        for (Path p : List.of(cache, remote)) {
+            if (java.nio.file.Files.exists(p)) {
+                try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(p)) {
+                    s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
+        }
+        java.nio.file.Files.createDirectories(remote);
+        Path gguf = java.nio.file.Files.copy(Path.of("..", "shared", "oracles", "gguf", "aidreams260K-q8_0.gguf"),
+                remote.resolve("aidreams260K-q8_0.gguf"));
+        Path cluster = OUT.resolve("cluster-gguf"), local = OUT.resolve("local-gguf");
+        List<String> common = List.of("--prompts", "data/prompts.jsonl,data/prompts.txt", "--max-new-tokens", "40",
+                "--overwrite", "--tokenizer", "ignored-for-gguf");
+        List<String> clusterCmd = new ArrayList<>(List.of("jobs/llamaspark", "job", "--master", MASTER,
+                "--conf", "spark.cores.max=2", "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
+                "--out", cluster.toString(), "--partitions", "6", "--batch-size", "2",
+                "--model", gguf.toUri().toString(), "--model-cache-dir", cache.toString()));
+        clusterCmd.addAll(common);
+        Run c = run(300, clusterCmd.toArray(String[]::new));
+        assertEquals(0, c.exit(), c.output());
+
+        List<String> localCmd = new ArrayList<>(List.of("jobs/llamaspark", "job", "--out", local.toString(),
+                "--partitions", "1", "--batch-size", "16", "--model", gguf.toString()));
+        localCmd.addAll(common);
+        Run l = run(300, localCmd.toArray(String[]::new));
+        assertEquals(0, l.exit(), l.output());
+
+        SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+        try {
+            Map<String, Row> onCluster = generations(spark, cluster), onLocal = generations(spark, local);
+            assertEquals(16, onCluster.size());
+            assertEquals(onLocal.keySet(), onCluster.keySet());
+            for (String id : onLocal.keySet()) {
+                assertArrayEquals(onLocal.get(id).getList(onLocal.get(id).fieldIndex("token_ids")).toArray(),
+                        onCluster.get(id).getList(onCluster.get(id).fieldIndex("token_ids")).toArray(), id);
+            }
+        } finally {
+            spark.stop();
+        }
+        JsonNode report = new ObjectMapper().readTree(cluster.resolve("run.json").toFile());
+        assertEquals("gguf", report.at("/model/format").asText());
+        assertEquals("copy", report.at("/model/delivery").asText());
+        assertEquals("copied", report.at("/model/driver_copy").asText(), "the driver's host had no copy yet");
+        assertEquals(2, report.at("/cluster/executor_count").asInt());
+        int copies = 1; // the driver's
+        for (JsonNode e : report.get("executors")) {
+            assertEquals(1, e.get("model_materialisations").asInt(), "one model open per executor JVM: " + e);
+            assertEquals("reused copy", e.at("/model_load/fetched").asText(), e.toString());
+            copies += e.at("/model_load/host_copies").asInt();
+            assertEquals(0, e.at("/model_load/host_copies_replaced").asInt(), e.toString());
+        }
+        assertEquals(1, copies, "one host, one copy");
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(cache.resolve(report.at("/model/sha256").asText()))) {
+            assertEquals(List.of("aidreams260K-q8_0.gguf"), s.map(p -> p.getFileName().toString()).toList());
         }
     }
 }

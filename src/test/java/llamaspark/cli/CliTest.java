@@ -248,7 +248,7 @@ class CliTest {
         Run q = run("bench", "--model", Oracles.DIR.resolve("gguf/aidreams260K-q8_0.gguf").toString(),
                 "-B", "2", "--new-tokens", "4", "--warmup", "0", "--repeat", "1");
         assertEquals(0, q.exit(), q.err());
-        assertTrue(new String(q.out(), StandardCharsets.UTF_8).contains("model aidreams260K-q8_0.gguf,"), q.err());
+        assertTrue(new String(q.out(), StandardCharsets.UTF_8).contains("model aidreams260K-q8_0.gguf (gguf, "), q.err());
 
         Run noTokenizer = run("generate", "--model", Oracles.AIDREAMS260K.toString(), "-i", "x");
         assertEquals(2, noTokenizer.exit());

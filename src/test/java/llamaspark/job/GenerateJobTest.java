@@ -601,9 +601,9 @@ class GenerateJobTest {
         Path remote = Files.createDirectories(dir.resolve("remote")).resolve("aidreams260K-q8_0.gguf");
         Files.copy(Q8_GGUF, remote);
         Path cache = dir.resolve("model-cache");
-        // vector-fma: a model this JVM has not opened yet, so the executor fetches it too.
+        // ejml: a (model, backend) this JVM has not opened yet, so the executor fetches it too.
         List<String> model = List.of("--model", remote.toUri().toString(), "--model-cache-dir", cache.toString(),
-                "--backend", "vector-fma");
+                "--backend", "ejml");
         int copiedBefore = HostCopy.COPIED.get();
         JsonNode run = new ObjectMapper().readTree(jobOn(model, "--prompts", "data/prompts.txt", "--max-new-tokens", "5")
                 .resolve("run.json").toFile());
@@ -636,9 +636,9 @@ class GenerateJobTest {
 
     @Test
     void addFileShipsTheModelAndTheTokenizerThroughSpark() throws Exception {
-        // vector-fma on the .bin: a model no other test opens, so this job's executor fetches it.
+        // ejml on the .bin: a (model, backend) no other test opens, so this job's executor fetches it.
         Path out = jobOn(List.of("--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
-                "--model-from", "add-file", "--backend", "vector-fma"), "--prompts", "data/prompts.txt", "--max-new-tokens", "5");
+                "--model-from", "add-file", "--backend", "ejml"), "--prompts", "data/prompts.txt", "--max-new-tokens", "5");
         JsonNode run = new ObjectMapper().readTree(out.resolve("run.json").toFile());
         assertEquals("add-file", run.at("/model/delivery").asText());
         assertEquals("llama2.c", run.at("/model/format").asText());

@@ -11,7 +11,9 @@ import llamaspark.model.Workers;
  * {@code out[N, O] = x[N, K] * W[O, K]^T}, no float32 copy of W. Each panel of 16 weight rows is
  * decoded once into a small float scratch in the float kernel's panel layout ([K][16]) and then
  * multiplied into every row of the batch by the same 6 x 16 tile micro-kernel as
- * {@code VectorKernel}, so a batch of 32 pays for decoding once. In run.c's order
+ * {@code VectorKernel}, so a batch of 32 pays for decoding once. Batches of 8 rows or more
+ * instead put 8 rows of x in the vector lanes and broadcast each weight, so the panel is decoded
+ * row by row ([16][K]) with no transposition, Q8_0 with vector byte-to-float conversions. In run.c's order
  * ({@code fused = false}) every output is the sequential sum of rounded products over the
  * dequantized weights, bit for bit the float kernel's result on those weights. The fused kind
  * uses FMA, and for a single row of Q8_0/Q4_0 skips the scratch: it multiplies each block's
@@ -270,7 +272,11 @@ public abstract class QuantKernel {
         }
     }
 
-    /** Weight rows o0..o0+15 dequantized into a[r * K + k]; rows past the matrix are zero. */
+    /**
+     * Weight rows o0..o0+15 dequantized into a[r * K + k]; rows past the matrix are zero. Q8_0
+     * converts 8 quants at a time (Byte64 to Float256 only, then q * d as ggml): the bench's
+     * bytes allocated per decode step stayed 0, no boxing in the other kernels.
+     */
     private static void decodeRows(QuantMatrix w, int o0, float[] a, byte[] q) {
         int K = w.cols(), valid = Math.min(PANEL, w.rows() - o0);
         GgmlType t = w.type();
@@ -395,9 +401,8 @@ public abstract class QuantKernel {
     /**
      * Weight rows o0..o0+15 dequantized into a[k * 16 + r]; rows past the matrix are zero.
      * Q8_0 and Q4_0 are decoded straight into the panel by scalar code (ggml's q * d, the same
-     * float products): the Vector API version decoded no faster once its strided copy was paid,
-     * and its byte-to-float conversions spoilt the JIT's type profiles for the other kernels
-     * (vectors boxed in attention and softmax, about 1 MB per B=32 step).
+     * float products): a Vector API decode paid the same again in the strided copy. (Batches of
+     * 8+ rows take {@link #decodeRows}, which needs no transposition.)
      */
     private static void decodePanel(QuantMatrix w, int o0, float[] a, float[] tmp, byte[] q) {
         int K = w.cols(), valid = Math.min(PANEL, w.rows() - o0);

@@ -1,6 +1,8 @@
 package llamaspark.model.quant;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import llamaspark.model.Workers;
 
@@ -9,7 +11,9 @@ import llamaspark.model.Workers;
  * {@code out[N, O] = x[N, K] * W[O, K]^T}, no float32 copy of W. Each panel of 16 weight rows is
  * decoded once into a small float scratch in the float kernel's panel layout ([K][16]) and then
  * multiplied into every row of the batch by the same 6 x 16 tile micro-kernel as
- * {@code VectorKernel}, so a batch of 32 pays for decoding once. In run.c's order
+ * {@code VectorKernel}, so a batch of 32 pays for decoding once. Batches of 8 rows or more
+ * instead put 8 rows of x in the vector lanes and broadcast each weight, so the panel is decoded
+ * row by row ([16][K]) with no transposition, Q8_0 with vector byte-to-float conversions. In run.c's order
  * ({@code fused = false}) every output is the sequential sum of rounded products over the
  * dequantized weights, bit for bit the float kernel's result on those weights. The fused kind
  * uses FMA, and for a single row of Q8_0/Q4_0 skips the scratch: it multiplies each block's
@@ -18,6 +22,7 @@ import llamaspark.model.Workers;
  */
 public abstract class QuantKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
     static final int LANES = 8;
     static final int PANEL = 2 * LANES;
     private static final int TILE = 6;
@@ -33,6 +38,8 @@ public abstract class QuantKernel {
     private final byte[][] bytes;
     /** x repacked in tiles of 6 rows, [tile][k][6]. */
     private float[] packed = new float[0];
+    /** For {@code rows >= LANES}: x transposed in blocks of 8 rows, [block][k][8], zero past the last row. */
+    private float[] xt = new float[0];
 
     /** A kernel in run.c's order ({@code fused = false}) or with fused multiply-adds. */
     public static QuantKernel create(boolean fused, Workers workers) {
@@ -121,9 +128,10 @@ public abstract class QuantKernel {
      */
     public void matmul(float[] out, int stride, int col, float[] x, int rows, QuantMatrix w) {
         int K = w.cols();
-        int tiles = rows / TILE;
-        if (tiles > 0) {
-            pack(x, tiles, K);
+        if (rows >= LANES) {
+            packLanes(x, rows, K);
+        } else if (rows >= TILE) {
+            pack(x, rows / TILE, K);
         }
         int panels = (w.rows() + PANEL - 1) / PANEL;
         if (workers == null || workers.size() == 1 || panels < 4 * workers.size()) {
@@ -153,6 +161,29 @@ public abstract class QuantKernel {
                 int src = (t * TILE + r) * K;
                 for (int k = 0; k < K; k++) {
                     p[base + k * TILE + r] = x[src + k];
+                }
+            }
+        }
+    }
+
+    private void packLanes(float[] x, int rows, int K) {
+        int blocks = (rows + LANES - 1) / LANES;
+        if (xt.length < blocks * LANES * K) {
+            xt = new float[blocks * LANES * K];
+        }
+        float[] p = xt;
+        for (int b = 0; b < blocks; b++) {
+            int base = b * LANES * K;
+            for (int l = 0; l < LANES; l++) {
+                int n = b * LANES + l;
+                if (n < rows) {
+                    for (int k = 0, src = n * K; k < K; k++) {
+                        p[base + k * LANES + l] = x[src + k];
+                    }
+                } else {
+                    for (int k = 0; k < K; k++) {
+                        p[base + k * LANES + l] = 0;
+                    }
                 }
             }
         }
@@ -193,6 +224,10 @@ public abstract class QuantKernel {
             row[wk] = new float[K];
         }
         float[] a = panel[wk];
+        if (rows >= LANES) {
+            multiplyLanes(out, stride, col, rows, w, p0, p1, wk, a, q);
+            return;
+        }
         int tiles = rows / TILE;
         for (int p = p0; p < p1; p++) {
             int o0 = p * PANEL;
@@ -211,6 +246,146 @@ public abstract class QuantKernel {
         }
     }
 
+    /**
+     * Batches of 8 rows or more: the vector lanes are 8 rows of x (packed by {@link #packLanes})
+     * and each weight is broadcast, so a panel is decoded row by row into a[r * K + k] with no
+     * transposition. Each output is still the sum over k = 0..K-1 in order with the same madd,
+     * so the results are those of the panel-lane kernel bit for bit.
+     */
+    private void multiplyLanes(float[] out, int stride, int col, int rows, QuantMatrix w, int p0, int p1, int wk, float[] a, byte[] q) {
+        int O = w.rows(), K = w.cols(), blocks = (rows + LANES - 1) / LANES;
+        for (int p = p0; p < p1; p++) {
+            int o0 = p * PANEL;
+            decodeRows(w, o0, a, q);
+            int valid = Math.min(PANEL, O - o0), c0 = col + o0;
+            int b = 0;
+            for (; b + 2 <= blocks; b += 2) {
+                for (int r = 0; r < valid; r += 4) {
+                    outs4x2(out, stride, c0 + r, rows, b, a, r * K, K, valid - r, wk);
+                }
+            }
+            if (b < blocks) {
+                for (int r = 0; r < valid; r += 4) {
+                    outs4x1(out, stride, c0 + r, rows, b, a, r * K, K, valid - r, wk);
+                }
+            }
+        }
+    }
+
+    /**
+     * Weight rows o0..o0+15 dequantized into a[r * K + k]; rows past the matrix are zero. Q8_0
+     * converts 8 quants at a time (Byte64 to Float256 only, then q * d as ggml): the bench's
+     * bytes allocated per decode step stayed 0, no boxing in the other kernels.
+     */
+    private static void decodeRows(QuantMatrix w, int o0, float[] a, byte[] q) {
+        int K = w.cols(), valid = Math.min(PANEL, w.rows() - o0);
+        GgmlType t = w.type();
+        if (t == GgmlType.Q8_0 || t == GgmlType.Q4_0) {
+            copyRows(w, o0, valid, q);
+        }
+        for (int r = 0; r < PANEL; r++) {
+            if (r >= valid) {
+                java.util.Arrays.fill(a, r * K, (r + 1) * K, 0f);
+            } else if (t == GgmlType.Q8_0) {
+                int p = r * w.rowBytes();
+                for (int k = r * K, end = k + K; k < end; k += 32, p += 34) {
+                    FloatVector d = FloatVector.broadcast(S, half(q, p));
+                    for (int j = 0; j < 32; j += LANES) {
+                        ((FloatVector) ByteVector.fromArray(B8, q, p + 2 + j).convertShape(VectorOperators.B2F, S, 0)).mul(d).intoArray(a, k + j);
+                    }
+                }
+            } else if (t == GgmlType.Q4_0) {
+                int p = r * w.rowBytes();
+                for (int k = r * K, end = k + K; k < end; k += 32, p += 18) {
+                    float d = half(q, p);
+                    for (int j = 0; j < 16; j++) {
+                        int v = q[p + 2 + j] & 0xFF;
+                        a[k + j] = ((v & 0x0F) - 8) * d;
+                        a[k + j + 16] = ((v >>> 4) - 8) * d;
+                    }
+                }
+            } else {
+                w.dequantizeRow(o0 + r, a, r * K);
+            }
+        }
+    }
+
+    /** Outputs o..o+3 (of which {@code left} are real) for x rows 8b..8b+15. */
+    private void outs4x2(float[] out, int stride, int o, int rows, int b, float[] a, int w0, int K, int left, int wk) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        float[] xp = xt;
+        int w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
+        for (int k = 0, x0 = b * LANES * K, x1 = x0 + LANES * K; k < K; k++, x0 += LANES, x1 += LANES) {
+            FloatVector v0 = FloatVector.fromArray(S, xp, x0);
+            FloatVector v1 = FloatVector.fromArray(S, xp, x1);
+            FloatVector m = FloatVector.broadcast(S, a[w0 + k]);
+            c00 = madd(m, v0, c00);
+            c01 = madd(m, v1, c01);
+            m = FloatVector.broadcast(S, a[w1 + k]);
+            c10 = madd(m, v0, c10);
+            c11 = madd(m, v1, c11);
+            m = FloatVector.broadcast(S, a[w2 + k]);
+            c20 = madd(m, v0, c20);
+            c21 = madd(m, v1, c21);
+            m = FloatVector.broadcast(S, a[w3 + k]);
+            c30 = madd(m, v0, c30);
+            c31 = madd(m, v1, c31);
+        }
+        int n0 = b * LANES, n1 = n0 + LANES;
+        column(c00, out, stride, o, n0, rows, wk);
+        column(c01, out, stride, o, n1, rows, wk);
+        if (left > 1) {
+            column(c10, out, stride, o + 1, n0, rows, wk);
+            column(c11, out, stride, o + 1, n1, rows, wk);
+        }
+        if (left > 2) {
+            column(c20, out, stride, o + 2, n0, rows, wk);
+            column(c21, out, stride, o + 2, n1, rows, wk);
+        }
+        if (left > 3) {
+            column(c30, out, stride, o + 3, n0, rows, wk);
+            column(c31, out, stride, o + 3, n1, rows, wk);
+        }
+    }
+
+    /** Outputs o..o+3 for x rows 8b..8b+7. */
+    private void outs4x1(float[] out, int stride, int o, int rows, int b, float[] a, int w0, int K, int left, int wk) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        float[] xp = xt;
+        int w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
+        for (int k = 0, x0 = b * LANES * K; k < K; k++, x0 += LANES) {
+            FloatVector v0 = FloatVector.fromArray(S, xp, x0);
+            c0 = madd(FloatVector.broadcast(S, a[w0 + k]), v0, c0);
+            c1 = madd(FloatVector.broadcast(S, a[w1 + k]), v0, c1);
+            c2 = madd(FloatVector.broadcast(S, a[w2 + k]), v0, c2);
+            c3 = madd(FloatVector.broadcast(S, a[w3 + k]), v0, c3);
+        }
+        int n0 = b * LANES;
+        column(c0, out, stride, o, n0, rows, wk);
+        if (left > 1) {
+            column(c1, out, stride, o + 1, n0, rows, wk);
+        }
+        if (left > 2) {
+            column(c2, out, stride, o + 2, n0, rows, wk);
+        }
+        if (left > 3) {
+            column(c3, out, stride, o + 3, n0, rows, wk);
+        }
+    }
+
+    /** Output column o of x rows n0..n0+7 (those below {@code rows}). */
+    private void column(FloatVector c, float[] out, int stride, int o, int n0, int rows, int wk) {
+        if (n0 >= rows) {
+            return;
+        }
+        float[] t = tail[wk];
+        c.intoArray(t, 0);
+        for (int l = 0, n = Math.min(LANES, rows - n0), i = n0 * stride + o; l < n; l++, i += stride) {
+            out[i] = t[l];
+        }
+    }
+
     /** The bytes of rows o0..o0+n-1 into q[0, n * rowBytes), in one bulk copy unless they straddle two chunks. */
     static void copyRows(QuantMatrix w, int o0, int n, byte[] q) {
         int rb = w.rowBytes();
@@ -226,9 +401,8 @@ public abstract class QuantKernel {
     /**
      * Weight rows o0..o0+15 dequantized into a[k * 16 + r]; rows past the matrix are zero.
      * Q8_0 and Q4_0 are decoded straight into the panel by scalar code (ggml's q * d, the same
-     * float products): the Vector API version decoded no faster once its strided copy was paid,
-     * and its byte-to-float conversions spoilt the JIT's type profiles for the other kernels
-     * (vectors boxed in attention and softmax, about 1 MB per B=32 step).
+     * float products): a Vector API decode paid the same again in the strided copy. (Batches of
+     * 8+ rows take {@link #decodeRows}, which needs no transposition.)
      */
     private static void decodePanel(QuantMatrix w, int o0, float[] a, float[] tmp, byte[] q) {
         int K = w.cols(), valid = Math.min(PANEL, w.rows() - o0);

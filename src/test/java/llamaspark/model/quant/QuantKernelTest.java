@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class QuantKernelTest {
     private static final GgmlType[] TYPES = GgmlType.values();
-    private static final int[] NS = {1, 5, 7, 32};
+    private static final int[] NS = {1, 5, 7, 8, 13, 19, 32};
     private static final Workers TWO = new Workers(2);
 
     @TempDir

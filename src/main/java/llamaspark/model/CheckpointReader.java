@@ -5,9 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import llamaspark.BadInputException;
 
 /**
@@ -23,7 +21,7 @@ public final class CheckpointReader {
     }
 
     public static LlamaConfig readConfig(Path path) {
-        try (FileChannel ch = open(path)) {
+        try (FileChannel ch = ModelFiles.openChannel(path)) {
             return readConfig(path, ch);
         } catch (IOException e) {
             throw new BadInputException(path.toString(), "cannot read: " + e.getMessage(), e);
@@ -31,21 +29,13 @@ public final class CheckpointReader {
     }
 
     public static LlamaWeights read(Path path, MatrixLayout layout) {
-        try (FileChannel ch = open(path)) {
+        try (FileChannel ch = ModelFiles.openChannel(path)) {
             LlamaConfig c = readConfig(path, ch);
             LlamaWeights w = LlamaWeights.allocate(c, layout);
             new Cursor(ch).readAll(c, w);
             return w;
         } catch (IOException e) {
             throw new BadInputException(path.toString(), "cannot read: " + e.getMessage(), e);
-        }
-    }
-
-    private static FileChannel open(Path path) throws IOException {
-        try {
-            return FileChannel.open(path, StandardOpenOption.READ);
-        } catch (NoSuchFileException e) {
-            throw new BadInputException(path.toString(), "no such model file");
         }
     }
 

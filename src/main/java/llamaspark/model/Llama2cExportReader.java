@@ -5,9 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import llamaspark.BadInputException;
 
 /**
@@ -24,7 +22,7 @@ public final class Llama2cExportReader {
     }
 
     public static Header readHeader(Path path) {
-        try (FileChannel ch = open(path)) {
+        try (FileChannel ch = ModelFiles.openChannel(path)) {
             return readHeader(path.toString(), ch);
         } catch (IOException e) {
             throw new BadInputException(path.toString(), "cannot read: " + e.getMessage(), e);
@@ -32,21 +30,13 @@ public final class Llama2cExportReader {
     }
 
     public static LlamaWeights read(Path path, MatrixLayout layout) {
-        try (FileChannel ch = open(path)) {
+        try (FileChannel ch = ModelFiles.openChannel(path)) {
             Header h = readHeader(path.toString(), ch);
             LlamaWeights w = LlamaWeights.allocate(h.config(), layout);
             new Cursor(ch, h).readAll(w);
             return w;
         } catch (IOException e) {
             throw new BadInputException(path.toString(), "cannot read: " + e.getMessage(), e);
-        }
-    }
-
-    private static FileChannel open(Path path) throws IOException {
-        try {
-            return FileChannel.open(path, StandardOpenOption.READ);
-        } catch (NoSuchFileException e) {
-            throw new BadInputException(path.toString(), "no such model file");
         }
     }
 

@@ -1,6 +1,10 @@
 package llamaspark.model;
 
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.TreeMap;
 import llamaspark.BadInputException;
@@ -88,5 +92,14 @@ public final class ModelFiles {
         }
         return MagicBytes.read(path) == Llama2cExport.MAGIC
                 ? "llama2.c-v" + Llama2cExportReader.readHeader(path).version() : "llama2.c";
+    }
+
+    /** A model file opened for reading; a missing file is one line naming it. */
+    static FileChannel openChannel(Path path) throws IOException {
+        try {
+            return FileChannel.open(path, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new BadInputException(path.toString(), "no such model file");
+        }
     }
 }

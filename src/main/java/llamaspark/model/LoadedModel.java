@@ -1,6 +1,7 @@
 package llamaspark.model;
 
 import java.util.Map;
+import llamaspark.chat.ChatTemplate;
 import llamaspark.tokenizer.Tokenizer;
 
 /**
@@ -9,6 +10,9 @@ import llamaspark.tokenizer.Tokenizer;
  *
  * @param format      "gguf", "llama2.c" (legacy), "llama2.c-v1", "llama2.c-v2" or "npz"
  * @param tensorTypes how many weight tensors of each stored type the file holds (e.g. F32 -> 9, Q8_0 -> 28)
+ * @param chatTemplate the model's own chat template (GGUF {@code tokenizer.chat_template}, Hugging
+ *                     Face {@code tokenizer_config.json}), or null when it has none
  */
-public record LoadedModel(LlamaWeights weights, Tokenizer tokenizer, String format, Map<String, Integer> tensorTypes) {
+public record LoadedModel(LlamaWeights weights, Tokenizer tokenizer, String format, Map<String, Integer> tensorTypes,
+                          ChatTemplate chatTemplate) {
 }

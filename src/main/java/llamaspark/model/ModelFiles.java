@@ -71,8 +71,9 @@ public final class ModelFiles {
             }
             LlamaWeights weights = backend == Backend.EJML ? GgufWeights.read(spec, backend.layout())
                     : GgufWeights.map(spec);
-            return new LoadedModel(weights,
-                    GgufVocabulary.read(spec.file().metadata()), "gguf", types);
+            Tokenizer vocabulary = GgufVocabulary.read(spec.file().metadata());
+            return new LoadedModel(weights, vocabulary, "gguf", types,
+                    GgufVocabulary.chatTemplate(spec.file().metadata(), vocabulary));
         }
         if (tokenizer == null) {
             throw new BadInputException("--tokenizer", "no tokenizer given (only GGUF files carry their own)");
@@ -82,7 +83,7 @@ public final class ModelFiles {
         // Per layer: 2 norms + wq, wk, wv, wo, w1, w2, w3; then the embedding, the final norm and a separate classifier.
         int tensors = weights.config.layers() * 9 + (weights.config.sharedClassifier() ? 2 : 3);
         return new LoadedModel(weights, Tokenizer.load(tokenizer, weights.config.vocabSize()), format,
-                Map.of(format.equals("llama2.c-v2") ? "Q8_0 (llama2.c groups)" : "F32", tensors));
+                Map.of(format.equals("llama2.c-v2") ? "Q8_0 (llama2.c groups)" : "F32", tensors), null);
     }
 
     /** The format of a file that is not GGUF, by its content. */

@@ -262,6 +262,7 @@ public final class BpeTokenizer implements TextTokenizer {
      * @param allowSpecial recognise special tokens' text (e.g. {@code <|eot_id|>}) as those tokens;
      *     when false such text is split and merged like any other text
      */
+    @Override
     public int[] encode(String text, boolean bos, boolean eos, boolean allowSpecial) {
         Objects.requireNonNull(text, "text");
         Work w = new Work(text.length() + 2);

@@ -14,6 +14,15 @@ public interface TextTokenizer extends Serializable {
     /** Ids of {@code text} (special-token text is encoded as plain text), with optional BOS and EOS. */
     int[] encode(String text, boolean bos, boolean eos);
 
+    /**
+     * Ids of {@code text}; with {@code allowSpecial} the special-token texts in it (a rendered chat
+     * template's {@code <|start_header_id|>} ...) become their own ids. Vocabularies without
+     * special tokens encode as {@link #encode(String, boolean, boolean)}.
+     */
+    default int[] encode(String text, boolean bos, boolean eos, boolean allowSpecial) {
+        return encode(text, bos, eos);
+    }
+
     int bosId();
 
     int eosId();

@@ -1,6 +1,7 @@
 package llamaspark.model.gguf;
 
 import llamaspark.BadInputException;
+import llamaspark.chat.ChatTemplate;
 import llamaspark.tokenizer.TextTokenizer;
 import llamaspark.tokenizer.Tokenizer;
 
@@ -18,6 +19,7 @@ public final class GgufVocabulary {
     public static final String TOKEN_TYPE = "tokenizer.ggml.token_type";
     public static final String BOS = "tokenizer.ggml.bos_token_id";
     public static final String EOS = "tokenizer.ggml.eos_token_id";
+    public static final String CHAT_TEMPLATE = "tokenizer.chat_template";
     /** llama.cpp's {@code LLAMA_TOKEN_TYPE_BYTE}: a piece {@code <0xXX>} standing for one byte. */
     public static final int TYPE_BYTE = 6;
     /** Where run.c's byte fallback expects {@code <0x00>}: ids 3..258 (after unk, bos, eos). */
@@ -76,5 +78,17 @@ public final class GgufVocabulary {
             pieces[id] = tokens[id].replace(SPACE_MARK, ' ');
         }
         return Tokenizer.fromPieces(pieces, scores, bos, eos);
+    }
+
+    /**
+     * The file's {@code tokenizer.chat_template}, with the texts of its BOS and EOS tokens (templates
+     * write {@code bos_token}); null when the file has none.
+     */
+    public static ChatTemplate chatTemplate(GgufMetadata m, TextTokenizer vocabulary) {
+        if (!m.has(CHAT_TEMPLATE)) {
+            return null;
+        }
+        String[] tokens = m.stringArray(TOKENS);
+        return new ChatTemplate(m.string(CHAT_TEMPLATE), tokens[vocabulary.bosId()], tokens[vocabulary.eosId()]);
     }
 }

@@ -39,18 +39,25 @@ public abstract class VectorSoftmax {
      */
     abstract float expShifted(float[] x, int off, int n, float shift, boolean sum);
 
-    /** The largest of x[off, off + n). */
+    /**
+     * The largest of x[off, off + n). Scalar, in four independent runs: the Vector API version of
+     * this loop was now and then compiled with its vectors boxed (about 1 MB allocated per B=32
+     * decode step and a slower step, depending on JIT timing), and a max over one row of
+     * attention scores is too short for vectors to matter.
+     */
     public final float max(float[] x, int off, int n) {
-        FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        float m0 = Float.NEGATIVE_INFINITY, m1 = m0, m2 = m0, m3 = m0;
         int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += LANES) {
-            vmax = vmax.max(FloatVector.fromArray(F, x, off + i));
+        for (; i + 4 <= n; i += 4) {
+            m0 = Math.max(m0, x[off + i]);
+            m1 = Math.max(m1, x[off + i + 1]);
+            m2 = Math.max(m2, x[off + i + 2]);
+            m3 = Math.max(m3, x[off + i + 3]);
         }
-        float max = vmax.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
-            max = Math.max(max, x[off + i]);
+            m0 = Math.max(m0, x[off + i]);
         }
-        return max;
+        return Math.max(Math.max(m0, m1), Math.max(m2, m3));
     }
 
     /** In-place softmax of x[off, off + n). */

@@ -69,7 +69,7 @@ public final class Llama implements AutoCloseable {
             ops[i] = backend.newOps(config);
         }
         int D = config.dim(), KVD = config.kvDim(), FD = config.hiddenDim();
-        rope = new RopeTable(config.headDim(), config.seqLen(), config.ropeTheta());
+        rope = new RopeTable(weights.ropeFrequencies, config.seqLen());
         cache = new KvCache(config, slots);
         x = new float[maxTokens * D];
         xb = new float[maxTokens * D];

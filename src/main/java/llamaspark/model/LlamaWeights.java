@@ -25,11 +25,27 @@ public final class LlamaWeights implements Serializable {
     public final float[] rmsFinal;
     /** [VS, D]: logits = x * classifier^T. */
     public final WeightMatrix classifier;
+    /** Rotary frequency of each pair of a head [HD/2]: the file's (scaled, GGUF rope_freqs) or llama2.c's. */
+    public final float[] ropeFrequencies;
 
     public LlamaWeights(LlamaConfig config, WeightMatrix tokenEmbedding, float[][] rmsAttention,
                         float[][] rmsFeedForward, WeightMatrix[] wqkv, WeightMatrix[] wo,
                         WeightMatrix[] w13, WeightMatrix[] w2, float[] rmsFinal, WeightMatrix classifier) {
+        this(config, tokenEmbedding, rmsAttention, rmsFeedForward, wqkv, wo, w13, w2, rmsFinal, classifier,
+                RopeFrequencies.plain(config.headDim(), config.ropeTheta()));
+    }
+
+    /** @param ropeFrequencies [HD/2] */
+    public LlamaWeights(LlamaConfig config, WeightMatrix tokenEmbedding, float[][] rmsAttention,
+                        float[][] rmsFeedForward, WeightMatrix[] wqkv, WeightMatrix[] wo,
+                        WeightMatrix[] w13, WeightMatrix[] w2, float[] rmsFinal, WeightMatrix classifier,
+                        float[] ropeFrequencies) {
+        if (ropeFrequencies.length != config.headDim() / 2) {
+            throw new IllegalArgumentException(ropeFrequencies.length + " rotary frequencies for head size "
+                    + config.headDim());
+        }
         this.config = config;
+        this.ropeFrequencies = ropeFrequencies;
         this.tokenEmbedding = tokenEmbedding;
         this.rmsAttention = rmsAttention;
         this.rmsFeedForward = rmsFeedForward;
@@ -57,6 +73,12 @@ public final class LlamaWeights implements Serializable {
         }
         return new LlamaWeights(c, embedding, new float[n][D], new float[n][D], wqkv, wo, w13, w2,
                 new float[D], classifier);
+    }
+
+    /** These weights with rotary frequencies {@code freq} [HD/2] instead. */
+    public LlamaWeights withRopeFrequencies(float[] freq) {
+        return new LlamaWeights(config, tokenEmbedding, rmsAttention, rmsFeedForward, wqkv, wo, w13, w2, rmsFinal,
+                classifier, freq);
     }
 
     public MatrixLayout layout() {

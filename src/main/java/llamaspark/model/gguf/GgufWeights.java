@@ -71,7 +71,8 @@ public final class GgufWeights {
         }
         float[] rmsFinal = new float[D];
         vector(ch, spec.outputNorm(), rmsFinal);
-        return new LlamaWeights(c, embedding, rmsAttention, rmsFeedForward, wqkv, wo, w13, w2, rmsFinal, classifier);
+        return new LlamaWeights(c, embedding, rmsAttention, rmsFeedForward, wqkv, wo, w13, w2, rmsFinal, classifier,
+                GgufRope.frequencies(spec));
     }
 
     private static QuantMatrix mapped(FileChannel ch, GgufTensorInfo t) throws IOException {
@@ -99,7 +100,7 @@ public final class GgufWeights {
         if (spec.output() != null) {
             rows(ch, spec.output(), w.classifier, 0);
         }
-        return w;
+        return w.withRopeFrequencies(GgufRope.frequencies(spec));
     }
 
     private static void rows(FileChannel ch, GgufTensorInfo t, WeightMatrix m, int row0) throws IOException {

@@ -12,7 +12,7 @@ import llamaspark.model.Workers;
 import llamaspark.profile.Stage;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.Sampler;
-import llamaspark.tokenizer.Tokenizer;
+import llamaspark.tokenizer.TextTokenizer;
 
 /**
  * Generates completions for a stream of requests with continuous batching: up to B rows run
@@ -27,7 +27,8 @@ import llamaspark.tokenizer.Tokenizer;
 public final class BatchGenerator implements AutoCloseable {
     private final Workers workers;
     private final Llama llama;
-    private final Tokenizer tokenizer;
+    private final TextTokenizer tokenizer;
+    private final boolean[] endOfGeneration;     // ids that end a row under BOS_AND_EOS [VS]
     private final EndTokens ends;
     private final StageProfile profile;
     private final Sampler[] samplers;             // one per thread [threads]
@@ -48,7 +49,7 @@ public final class BatchGenerator implements AutoCloseable {
      * forward pass splits its work over and the samplers their rows, a fresh model instance of
      * the chosen backend for B slots, and one sampler per thread that goes with that backend.
      */
-    public static BatchGenerator create(LlamaWeights weights, Tokenizer tokenizer, GeneratorOptions options,
+    public static BatchGenerator create(LlamaWeights weights, TextTokenizer tokenizer, GeneratorOptions options,
                                         StageProfile profile) {
         if (tokenizer.vocabSize() != weights.config.vocabSize()) {
             throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize()
@@ -57,7 +58,7 @@ public final class BatchGenerator implements AutoCloseable {
         return new BatchGenerator(weights, tokenizer, options, profile);
     }
 
-    private BatchGenerator(LlamaWeights weights, Tokenizer tokenizer, GeneratorOptions options, StageProfile profile) {
+    private BatchGenerator(LlamaWeights weights, TextTokenizer tokenizer, GeneratorOptions options, StageProfile profile) {
         LlamaConfig c = weights.config;
         this.workers = new Workers(options.threads());
         this.llama = new Llama(weights, options.backend(), options.batchSize(), options.stepTokens(), workers);
@@ -65,6 +66,10 @@ public final class BatchGenerator implements AutoCloseable {
         this.ends = options.ends();
         this.profile = profile;
         this.vocabSize = c.vocabSize();
+        this.endOfGeneration = new boolean[vocabSize];
+        for (int id : tokenizer.endOfGenerationIds()) {
+            endOfGeneration[id] = true; // EOS, and e.g. Llama 3's <|eot_id|>
+        }
         this.seqLen = c.seqLen();
         this.samplers = new Sampler[workers.size()];
         this.workerProfiles = new StageProfile[workers.size()];
@@ -238,7 +243,7 @@ public final class BatchGenerator implements AutoCloseable {
         s.append(token);
         generatedTokens++;
         FinishReason done = null;
-        if ((token == tokenizer.bosId() && ends != EndTokens.NONE) || (token == tokenizer.eosId() && ends == EndTokens.BOS_AND_EOS)) {
+        if ((token == tokenizer.bosId() && ends != EndTokens.NONE) || (endOfGeneration[token] && ends == EndTokens.BOS_AND_EOS)) {
             done = FinishReason.EOS;
         } else if (s.appendText(tokenizer.piece(prev, token))) {
             done = FinishReason.STOP;

@@ -15,6 +15,7 @@ import llamaspark.model.gguf.GgufTensorInfo;
 import llamaspark.model.gguf.GgufVocabulary;
 import llamaspark.model.gguf.MagicBytes;
 import llamaspark.model.kernel.Backend;
+import llamaspark.tokenizer.TextTokenizer;
 import llamaspark.tokenizer.Tokenizer;
 
 /**
@@ -71,7 +72,7 @@ public final class ModelFiles {
             }
             LlamaWeights weights = backend == Backend.EJML ? GgufWeights.read(spec, backend.layout())
                     : GgufWeights.map(spec);
-            Tokenizer vocabulary = GgufVocabulary.read(spec.file().metadata());
+            TextTokenizer vocabulary = GgufVocabulary.readText(spec.file().metadata());
             return new LoadedModel(weights, vocabulary, "gguf", types,
                     GgufVocabulary.chatTemplate(spec.file().metadata(), vocabulary));
         }

@@ -54,7 +54,7 @@ public record ModelHeader(String format, LlamaConfig config, Map<String, Integer
         int magic = MagicBytes.read(path);
         if (magic == GgufFile.MAGIC) {
             GgufLlamaSpec spec = GgufLlamaSpec.of(GgufFile.read(path));
-            GgufVocabulary.read(spec.file().metadata());
+            GgufVocabulary.readText(spec.file().metadata());
             Map<String, Integer> types = new TreeMap<>();
             for (GgufTensorInfo t : spec.allTensors()) {
                 types.merge(t.type().name(), 1, Integer::sum);

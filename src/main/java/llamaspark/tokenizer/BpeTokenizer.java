@@ -224,6 +224,16 @@ public final class BpeTokenizer implements TextTokenizer {
         return pieces.length;
     }
 
+    /** The longest piece in bytes (special tokens: their UTF-8 text). */
+    @Override
+    public int maxTokenLength() {
+        int max = 1;
+        for (byte[] p : pieces) {
+            max = Math.max(max, p.length);
+        }
+        return max;
+    }
+
     @Override
     public int bosId() {
         return bosId;

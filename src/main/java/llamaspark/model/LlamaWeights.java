@@ -5,7 +5,7 @@ import java.io.Serializable;
 /**
  * All parameters of a Llama model, read once and shared (read-only) by every forward pass in
  * the JVM. Projections that read the same input are stored fused: {@code wqkv} is wq, wk, wv
- * stacked ([D + 2*KVD, D]) and {@code w13} is the gate w1 over the up projection w3 ([2*FD, D]),
+ * stacked ([QD + 2*KVD, D], QD = HN * HD) and {@code w13} is the gate w1 over the up projection w3 ([2*FD, D]),
  * so each is one matrix product per layer. Matrices are in the layout of the kernel that will
  * multiply them; the embedding is only ever read row by row.
  */
@@ -59,15 +59,15 @@ public final class LlamaWeights implements Serializable {
 
     /** Empty weights in {@code layout}, for a loader to fill. */
     public static LlamaWeights allocate(LlamaConfig c, MatrixLayout layout) {
-        int D = c.dim(), KVD = c.kvDim(), FD = c.hiddenDim(), n = c.layers();
+        int D = c.dim(), QD = c.qDim(), KVD = c.kvDim(), FD = c.hiddenDim(), n = c.layers();
         WeightMatrix classifier = WeightMatrix.allocate(c.vocabSize(), D, layout);
         WeightMatrix embedding = c.sharedClassifier() ? classifier
                 : WeightMatrix.allocate(c.vocabSize(), D, MatrixLayout.ROW_MAJOR);
         WeightMatrix[] wqkv = new WeightMatrix[n], wo = new WeightMatrix[n];
         WeightMatrix[] w13 = new WeightMatrix[n], w2 = new WeightMatrix[n];
         for (int l = 0; l < n; l++) {
-            wqkv[l] = WeightMatrix.allocate(D + 2 * KVD, D, layout);
-            wo[l] = WeightMatrix.allocate(D, D, layout);
+            wqkv[l] = WeightMatrix.allocate(QD + 2 * KVD, D, layout);
+            wo[l] = WeightMatrix.allocate(D, QD, layout);
             w13[l] = WeightMatrix.allocate(2 * FD, D, layout);
             w2[l] = WeightMatrix.allocate(D, FD, layout);
         }

@@ -82,14 +82,14 @@ public final class GgufWeights {
     private static LlamaWeights read(FileChannel ch, GgufLlamaSpec spec, MatrixLayout layout) throws IOException {
         LlamaConfig c = spec.config();
         LlamaWeights w = LlamaWeights.allocate(c, layout);
-        int D = c.dim(), KVD = c.kvDim(), FD = c.hiddenDim();
+        int QD = c.qDim(), KVD = c.kvDim(), FD = c.hiddenDim();
         rows(ch, spec.tokenEmbedding(), w.tokenEmbedding, 0);
         for (int l = 0; l < c.layers(); l++) {
             GgufLlamaSpec.Layer b = spec.layers().get(l);
             vector(ch, b.attnNorm(), w.rmsAttention[l]);
             rows(ch, b.q(), w.wqkv[l], 0);
-            rows(ch, b.k(), w.wqkv[l], D);
-            rows(ch, b.v(), w.wqkv[l], D + KVD);
+            rows(ch, b.k(), w.wqkv[l], QD);
+            rows(ch, b.v(), w.wqkv[l], QD + KVD);
             rows(ch, b.o(), w.wo[l], 0);
             vector(ch, b.ffnNorm(), w.rmsFeedForward[l]);
             rows(ch, b.gate(), w.w13[l], 0);

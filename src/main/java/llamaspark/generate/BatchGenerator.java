@@ -99,10 +99,11 @@ public final class BatchGenerator implements AutoCloseable {
      * nothing, once every request is done; so a caller can pull results a few at a time.
      */
     public boolean advance(Iterator<GenerationRequest> requests, Consumer<GenerationResult> sink) {
+        long tIteration = profile.start(); // admitting (tokenizing prompts) is part of the iteration it feeds
         if (admit(requests, sink) == 0) {
             return false;
         }
-        step(sink);
+        step(sink, tIteration);
         return true;
     }
 
@@ -122,11 +123,14 @@ public final class BatchGenerator implements AutoCloseable {
                 GenerationRequest r = requests.next();
                 long now = System.nanoTime();
                 int[] prompt;
+                long tTokenize = profile.start();
                 try {
                     prompt = prepare(r);
                 } catch (BadInputException e) {
                     sink.accept(GenerationResult.failed(r, new int[0], e.getMessage()));
                     continue;
+                } finally {
+                    profile.stop(Stage.GENERATE_TOKENIZE, tTokenize);
                 }
                 promptTokens += prompt.length;
                 if (r.maxNewTokens() == 0) {
@@ -182,8 +186,7 @@ public final class BatchGenerator implements AutoCloseable {
         }
     }
 
-    private void step(Consumer<GenerationResult> sink) {
-        long tIteration = profile.start();
+    private void step(Consumer<GenerationResult> sink, long tIteration) {
         batch.clear();
         int budget = batch.capacity();
         int outputs = 0;
@@ -217,10 +220,11 @@ public final class BatchGenerator implements AutoCloseable {
             profile.merge(workerProfiles[w]);
             workerProfiles[w].reset();
         }
+        long tTokenize = profile.lap(Stage.DO_SAMPLING, tSampling);
         for (int j = 0; j < outputs; j++) {
             accept(slots[outputSlot[j]], nextToken[j], sink);
         }
-        profile.stop(Stage.DO_SAMPLING, tSampling);
+        profile.stop(Stage.GENERATE_TOKENIZE, tTokenize);
         profile.stop(Stage.GENERATE_ITERATION, tIteration);
     }
 

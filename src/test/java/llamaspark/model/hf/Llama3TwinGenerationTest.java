@@ -73,7 +73,7 @@ class Llama3TwinGenerationTest {
     }
 
     private static void assertTwinGenerations(Llama3Twin twin) {
-        for (Backend backend : new Backend[] {Backend.VECTOR, Backend.EJML}) {
+        for (Backend backend : new Backend[] {Backend.VECTOR_FMA, Backend.EJML}) {
             LoadedModel gguf = ModelFiles.open(twin.gguf(), null, backend, 0, 0);
             LoadedModel hf = ModelFiles.open(twin.hfDir(), null, backend, 0, 0);
             assertEquals("gguf", gguf.format());
@@ -83,18 +83,19 @@ class Llama3TwinGenerationTest {
             assertArrayEquals(gguf.weights().ropeFrequencies, hf.weights().ropeFrequencies);
             List<GenerationRequest> requests = new ArrayList<>();
             String[] prompts = {"Hello world", "The quick brown fox jumps", "naïve café — 日本語 🙂", "def f(x):\n\treturn x"};
-            for (int i = 0; i < prompts.length; i++) {
-                requests.add(new GenerationRequest("greedy" + i, prompts[i], SamplingParams.greedy(), 180, List.of()));
+            // ejml (float32 weights from the files) is slow on 128256 logits: one prompt; the vector backends all.
+            for (int i = 0; i < (backend == Backend.EJML ? 1 : prompts.length); i++) {
+                requests.add(new GenerationRequest("greedy" + i, prompts[i], SamplingParams.greedy(), 140, List.of()));
                 requests.add(new GenerationRequest("topp" + i, prompts[i], new SamplingParams(1f, 0.9f, 0, 0f, 100 + i),
-                        180, List.of()));
+                        140, List.of()));
             }
             Map<String, GenerationResult> a = generate(gguf, requests, EndTokens.NONE);
             Map<String, GenerationResult> b = generate(hf, requests, EndTokens.NONE);
             for (GenerationRequest r : requests) {
                 GenerationResult x = a.get(r.id()), y = b.get(r.id());
                 assertNull(x.error(), r.id());
-                assertEquals(180, x.completionTokens().length, r.id());
-                assertTrue(x.promptTokens().length + 180 > 2 * Llama3Twin.SCALING.originalContext(),
+                assertEquals(140, x.completionTokens().length, r.id());
+                assertTrue(x.promptTokens().length + 140 > 2 * Llama3Twin.SCALING.originalContext(),
                         "positions run well past the original context");
                 assertArrayEquals(x.promptTokens(), y.promptTokens(), r.id());
                 assertArrayEquals(x.completionTokens(), y.completionTokens(), backend + " " + r.id());
@@ -236,7 +237,7 @@ class Llama3TwinGenerationTest {
     static Map<String, GenerationResult> generate(LoadedModel m, List<GenerationRequest> requests, EndTokens ends) {
         Map<String, GenerationResult> out = new HashMap<>();
         try (BatchGenerator g = BatchGenerator.create(m.weights(), m.tokenizer(),
-                GeneratorOptions.of(m.weights().layout().equals(Backend.EJML.layout()) ? Backend.EJML : Backend.VECTOR, 3)
+                GeneratorOptions.of(m.weights().layout().equals(Backend.EJML.layout()) ? Backend.EJML : Backend.VECTOR_FMA, 3)
                         .withEnds(ends), StageProfile.disabled())) {
             g.run(requests.iterator(), r -> out.put(r.id(), r));
         }

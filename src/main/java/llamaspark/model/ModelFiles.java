@@ -40,6 +40,14 @@ public final class ModelFiles {
     private ModelFiles() {
     }
 
+    /** A directory that is not a Hugging Face model is one clear line, not a failed read of a "file". */
+    static void rejectOtherDirectory(Path path) {
+        if (java.nio.file.Files.isDirectory(path) && !HfLlamaSpec.isHfDir(path)) {
+            throw new BadInputException(path.toString(), "is a directory without config.json; a Hugging Face model"
+                    + " directory holds config.json, *.safetensors and tokenizer.json");
+        }
+    }
+
     /** The context to run a model of context {@code modelContext} with: {@code seqLen} when positive, else the capped default. */
     public static int context(int modelContext, int seqLen) {
         return seqLen > 0 ? seqLen : Math.min(modelContext, DEFAULT_MAX_CONTEXT);
@@ -86,6 +94,7 @@ public final class ModelFiles {
         if (HfLlamaSpec.isHfDir(path)) {
             return HfWeights.read(hfSpec(path, seqLen), layout);
         }
+        rejectOtherDirectory(path);
         if (NpzReader.isNpz(path)) {
             if (heads <= 0 || seqLen <= 0) {
                 throw new BadInputException(path.toString(), "an .npz checkpoint does not record n_heads or "
@@ -126,6 +135,7 @@ public final class ModelFiles {
             LlamaWeights weights = backend == Backend.EJML ? HfWeights.read(spec, backend.layout()) : HfWeights.map(spec);
             return new LoadedModel(weights, vocabulary, "hf", spec.tensorTypes(), hfChatTemplate(path));
         }
+        rejectOtherDirectory(path);
         if (!NpzReader.isNpz(path) && MagicBytes.read(path) == GgufFile.MAGIC) {
             GgufLlamaSpec spec = ggufSpec(path, seqLen);
             Map<String, Integer> types = new TreeMap<>();

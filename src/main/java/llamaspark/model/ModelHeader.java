@@ -58,6 +58,7 @@ public record ModelHeader(String format, LlamaConfig config, Map<String, Integer
             ModelFiles.hfChatTemplate(path);
             return new ModelHeader("hf", spec.config(), spec.tensorTypes(), true);
         }
+        ModelFiles.rejectOtherDirectory(path);
         if (NpzReader.isNpz(path)) {
             // An .npz has no header: its shape is that of its arrays. The study's small format; read and dropped.
             LlamaConfig c = ModelFiles.load(path, MatrixLayout.ROW_MAJOR, heads, seqLen).config;

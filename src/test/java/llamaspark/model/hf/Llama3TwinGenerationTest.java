@@ -234,6 +234,38 @@ class Llama3TwinGenerationTest {
         assertTrue(!ended.completion().contains("<|eot_id|>"), "the end token is not in the text");
     }
 
+    @Test
+    void contextIsCappedUnlessSeqLenSaysOtherwise() throws Exception {
+        // Llama 3.1's config says 131072 positions; the engine allocates min(that, 8192) unless --seq-len says otherwise.
+        Path copy = dir.resolve("gqa-131072");
+        Files.createDirectories(copy);
+        try (var files = Files.list(gqa.hfDir())) {
+            for (Path f : files.toList()) {
+                Files.copy(f, copy.resolve(f.getFileName()));
+            }
+        }
+        Path config = copy.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replaceAll("\"max_position_embeddings\"\\s*:\\s*256",
+                "\"max_position_embeddings\" : 131072"));
+        assertEquals(131072, HfLlamaSpec.of(copy).config().seqLen());
+        assertEquals(ModelFiles.DEFAULT_MAX_CONTEXT, ModelFiles.open(copy, null, Backend.VECTOR, 0, 0).weights().config.seqLen());
+        assertEquals(ModelFiles.DEFAULT_MAX_CONTEXT, llamaspark.model.ModelHeader.of(copy, 0, 0).config().seqLen());
+        LoadedModel small = ModelFiles.open(copy, null, Backend.VECTOR, 0, 40);
+        assertEquals(40, small.weights().config.seqLen());
+        assertEquals(100, ModelFiles.open(gqa.gguf(), null, Backend.VECTOR, 0, 100).weights().config.seqLen());
+        GenerationResult tooLong = generate(small, List.of(new GenerationRequest("long", "word ".repeat(60),
+                SamplingParams.greedy(), 3, List.of())), EndTokens.BOS_AND_EOS).get("long");
+        assertTrue(tooLong.error().contains("longer than the model's seq_len 40"), tooLong.error());
+    }
+
+    @Test
+    void aDirectoryThatIsNotAModelIsOneLine() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(llamaspark.BadInputException.class,
+                () -> ModelFiles.open(dir, null, Backend.VECTOR, 0, 0));
+        assertEquals(dir + ": is a directory without config.json; a Hugging Face model directory holds config.json,"
+                + " *.safetensors and tokenizer.json", e.getMessage());
+    }
+
     static Map<String, GenerationResult> generate(LoadedModel m, List<GenerationRequest> requests, EndTokens ends) {
         Map<String, GenerationResult> out = new HashMap<>();
         try (BatchGenerator g = BatchGenerator.create(m.weights(), m.tokenizer(),

@@ -68,6 +68,7 @@ public final class BpeTokenizer implements TextTokenizer {
     private final int bosId;
     private final int eosId;
     private final int[] endIds;
+    private final int maxTokenLength; // longest piece in bytes
     private transient volatile ConcurrentHashMap<String, int[]> cache;
 
     /**
@@ -170,6 +171,11 @@ public final class BpeTokenizer implements TextTokenizer {
             ends.add(checkedId(id, "end-of-generation"));
         }
         endIds = ends.stream().mapToInt(Integer::intValue).toArray();
+        int longest = 1;
+        for (byte[] p : pieces) {
+            longest = Math.max(longest, p.length);
+        }
+        maxTokenLength = longest;
     }
 
     /** The split regex for a GGUF {@code tokenizer.ggml.pre} value. */
@@ -227,11 +233,7 @@ public final class BpeTokenizer implements TextTokenizer {
     /** The longest piece in bytes (special tokens: their UTF-8 text). */
     @Override
     public int maxTokenLength() {
-        int max = 1;
-        for (byte[] p : pieces) {
-            max = Math.max(max, p.length);
-        }
-        return max;
+        return maxTokenLength;
     }
 
     @Override

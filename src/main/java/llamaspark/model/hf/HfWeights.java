@@ -19,10 +19,10 @@ public final class HfWeights {
     /** Every matrix a read-only map of its tensor (q/k un-permuted copies); norms on the heap. */
     public static LlamaWeights map(HfLlamaSpec spec) {
         LlamaConfig c = spec.config();
-        int n = c.layers(), D = c.dim();
+        int n = c.layers();
         WeightMatrix embedding = WeightMatrix.quantized(spec.matrix(spec.tokenEmbedding()));
         WeightMatrix classifier = spec.lmHead() == null ? embedding : WeightMatrix.quantized(spec.matrix(spec.lmHead()));
-        float[][] rmsAttention = new float[n][], rmsFeedForward = new float[n][];
+        float[][] rmsAttention = new float[n][], rmsFeedForward = new float[n][]; // [L][D] each
         WeightMatrix[] wqkv = new WeightMatrix[n], wo = new WeightMatrix[n];
         WeightMatrix[] w13 = new WeightMatrix[n], w2 = new WeightMatrix[n];
         for (int l = 0; l < n; l++) {
@@ -35,7 +35,6 @@ public final class HfWeights {
             w2[l] = WeightMatrix.quantized(spec.matrix(b.down()));
         }
         float[] rmsFinal = spec.floats(spec.norm());
-        assert rmsFinal.length == D;
         return new LlamaWeights(c, embedding, rmsAttention, rmsFeedForward, wqkv, wo, w13, w2, rmsFinal, classifier,
                 spec.ropeFrequencies());
     }

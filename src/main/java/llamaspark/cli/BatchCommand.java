@@ -31,7 +31,7 @@ import llamaspark.profile.StageProfile;
 import llamaspark.progress.Progress;
 import llamaspark.progress.ProgressOptions;
 import llamaspark.progress.ProgressPrinter;
-import llamaspark.tokenizer.Tokenizer;
+import llamaspark.tokenizer.TextTokenizer;
 import org.apache.hadoop.conf.Configuration;
 import llamaspark.job.BatchFit;
 import llamaspark.job.EngineOptions;
@@ -82,7 +82,7 @@ final class BatchCommand implements Callable<Integer> {
         long start = System.nanoTime();
         LoadedModel loaded = options.open();
         LlamaWeights weights = loaded.weights();
-        Tokenizer tokenizer = loaded.tokenizer();
+        TextTokenizer tokenizer = loaded.tokenizer();
         int batchSize = BatchFit.fit(weights.config, engine.batchSize, BatchFit.freeHeap(), "this JVM's",
                 m -> System.err.println("llamaspark: " + m));
         List<PromptRow> rows = readPrompts();

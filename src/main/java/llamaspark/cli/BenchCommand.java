@@ -19,7 +19,7 @@ import llamaspark.model.LoadedModel;
 import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
-import llamaspark.tokenizer.Tokenizer;
+import llamaspark.tokenizer.TextTokenizer;
 import llamaspark.job.EngineOptions;
 import llamaspark.job.ModelOptions;
 import picocli.CommandLine.Command;
@@ -70,7 +70,7 @@ final class BenchCommand implements Callable<Integer> {
         // As the job opens it: a GGUF file's weights stay mapped, in their stored types.
         LoadedModel model = options.open();
         LlamaWeights weights = model.weights();
-        Tokenizer tokenizer = model.tokenizer();
+        TextTokenizer tokenizer = model.tokenizer();
         int[] ids = promptIds(tokenizer);
         if (ids.length + newTokens - 1 > weights.config.seqLen()) {
             throw new BadInputException("bench", ids.length + " prompt + " + newTokens + " new tokens exceed seq_len " + weights.config.seqLen());
@@ -212,7 +212,7 @@ final class BenchCommand implements Callable<Integer> {
         return new Run(prefill / 1e6 / ((double) batchSize * ids.length), median(ms), n, bytesPerStep);
     }
 
-    private int[] promptIds(Tokenizer tokenizer) {
+    private int[] promptIds(TextTokenizer tokenizer) {
         int[] base = tokenizer.encode(prompt, true, false);
         if (promptTokens <= 0) {
             return base;

@@ -20,7 +20,7 @@ import llamaspark.model.LoadedModel;
 import llamaspark.profile.ProfileTable;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
-import llamaspark.tokenizer.Tokenizer;
+import llamaspark.tokenizer.TextTokenizer;
 import picocli.CommandLine.ArgGroup;
 import llamaspark.job.BatchFit;
 import llamaspark.job.EngineOptions;
@@ -76,7 +76,7 @@ final class GenerateCommand implements Callable<Integer> {
         int batchSize = engine.batchSize, threads = engine.threads(Runtime.getRuntime().availableProcessors());
         LoadedModel loaded = options.open();
         LlamaWeights weights = loaded.weights();
-        Tokenizer tokenizer = loaded.tokenizer();
+        TextTokenizer tokenizer = loaded.tokenizer();
         batchSize = BatchFit.fit(weights.config, batchSize, BatchFit.freeHeap(), "this JVM's",
                 m -> System.err.println("llamaspark: " + m));
         int seqLen = weights.config.seqLen();

@@ -12,7 +12,7 @@ import llamaspark.model.Workers;
 import llamaspark.profile.Stage;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.Sampler;
-import llamaspark.tokenizer.Tokenizer;
+import llamaspark.tokenizer.TextTokenizer;
 
 /**
  * Generates completions for a stream of requests with continuous batching: up to B rows run
@@ -27,7 +27,8 @@ import llamaspark.tokenizer.Tokenizer;
 public final class BatchGenerator implements AutoCloseable {
     private final Workers workers;
     private final Llama llama;
-    private final Tokenizer tokenizer;
+    private final TextTokenizer tokenizer;
+    private final boolean[] endOfGeneration;     // ids that end a row under BOS_AND_EOS [VS]
     private final EndTokens ends;
     private final StageProfile profile;
     private final Sampler[] samplers;             // one per thread [threads]
@@ -48,7 +49,7 @@ public final class BatchGenerator implements AutoCloseable {
      * forward pass splits its work over and the samplers their rows, a fresh model instance of
      * the chosen backend for B slots, and one sampler per thread that goes with that backend.
      */
-    public static BatchGenerator create(LlamaWeights weights, Tokenizer tokenizer, GeneratorOptions options,
+    public static BatchGenerator create(LlamaWeights weights, TextTokenizer tokenizer, GeneratorOptions options,
                                         StageProfile profile) {
         if (tokenizer.vocabSize() != weights.config.vocabSize()) {
             throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize()
@@ -57,7 +58,7 @@ public final class BatchGenerator implements AutoCloseable {
         return new BatchGenerator(weights, tokenizer, options, profile);
     }
 
-    private BatchGenerator(LlamaWeights weights, Tokenizer tokenizer, GeneratorOptions options, StageProfile profile) {
+    private BatchGenerator(LlamaWeights weights, TextTokenizer tokenizer, GeneratorOptions options, StageProfile profile) {
         LlamaConfig c = weights.config;
         this.workers = new Workers(options.threads());
         this.llama = new Llama(weights, options.backend(), options.batchSize(), options.stepTokens(), workers);
@@ -65,6 +66,10 @@ public final class BatchGenerator implements AutoCloseable {
         this.ends = options.ends();
         this.profile = profile;
         this.vocabSize = c.vocabSize();
+        this.endOfGeneration = new boolean[vocabSize];
+        for (int id : tokenizer.endOfGenerationIds()) {
+            endOfGeneration[id] = true; // EOS, and e.g. Llama 3's <|eot_id|>
+        }
         this.seqLen = c.seqLen();
         this.samplers = new Sampler[workers.size()];
         this.workerProfiles = new StageProfile[workers.size()];
@@ -94,10 +99,11 @@ public final class BatchGenerator implements AutoCloseable {
      * nothing, once every request is done; so a caller can pull results a few at a time.
      */
     public boolean advance(Iterator<GenerationRequest> requests, Consumer<GenerationResult> sink) {
+        long tIteration = profile.start(); // admitting (tokenizing prompts) is part of the iteration it feeds
         if (admit(requests, sink) == 0) {
             return false;
         }
-        step(sink);
+        step(sink, tIteration);
         return true;
     }
 
@@ -117,11 +123,14 @@ public final class BatchGenerator implements AutoCloseable {
                 GenerationRequest r = requests.next();
                 long now = System.nanoTime();
                 int[] prompt;
+                long tTokenize = profile.start();
                 try {
                     prompt = prepare(r);
                 } catch (BadInputException e) {
                     sink.accept(GenerationResult.failed(r, new int[0], e.getMessage()));
                     continue;
+                } finally {
+                    profile.stop(Stage.GENERATE_TOKENIZE, tTokenize);
                 }
                 promptTokens += prompt.length;
                 if (r.maxNewTokens() == 0) {
@@ -177,8 +186,7 @@ public final class BatchGenerator implements AutoCloseable {
         }
     }
 
-    private void step(Consumer<GenerationResult> sink) {
-        long tIteration = profile.start();
+    private void step(Consumer<GenerationResult> sink, long tIteration) {
         batch.clear();
         int budget = batch.capacity();
         int outputs = 0;
@@ -212,10 +220,11 @@ public final class BatchGenerator implements AutoCloseable {
             profile.merge(workerProfiles[w]);
             workerProfiles[w].reset();
         }
+        long tTokenize = profile.lap(Stage.DO_SAMPLING, tSampling);
         for (int j = 0; j < outputs; j++) {
             accept(slots[outputSlot[j]], nextToken[j], sink);
         }
-        profile.stop(Stage.DO_SAMPLING, tSampling);
+        profile.stop(Stage.GENERATE_TOKENIZE, tTokenize);
         profile.stop(Stage.GENERATE_ITERATION, tIteration);
     }
 
@@ -238,7 +247,7 @@ public final class BatchGenerator implements AutoCloseable {
         s.append(token);
         generatedTokens++;
         FinishReason done = null;
-        if ((token == tokenizer.bosId() && ends != EndTokens.NONE) || (token == tokenizer.eosId() && ends == EndTokens.BOS_AND_EOS)) {
+        if ((token == tokenizer.bosId() && ends != EndTokens.NONE) || (endOfGeneration[token] && ends == EndTokens.BOS_AND_EOS)) {
             done = FinishReason.EOS;
         } else if (s.appendText(tokenizer.piece(prev, token))) {
             done = FinishReason.STOP;

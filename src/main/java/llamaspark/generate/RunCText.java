@@ -1,6 +1,7 @@
 package llamaspark.generate;
 
 import java.io.ByteArrayOutputStream;
+import llamaspark.tokenizer.TextTokenizer;
 import llamaspark.tokenizer.Tokenizer;
 
 /**
@@ -13,7 +14,7 @@ public final class RunCText {
     }
 
     /** @param promptEcho how many prompt tokens run.c walked through (all of them unless -n is shorter) */
-    public static byte[] of(Tokenizer tokenizer, int[] prompt, int promptEcho, int[] completion) {
+    public static byte[] of(TextTokenizer tokenizer, int[] prompt, int promptEcho, int[] completion) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int prev = prompt[0];
         for (int k = 1; k < promptEcho; k++) {
@@ -29,9 +30,13 @@ public final class RunCText {
         return out.toByteArray();
     }
 
-    private static int print(ByteArrayOutputStream out, Tokenizer tokenizer, int prev, int token) {
+    /**
+     * safe_printf's filter applies to llama2.c's vocabulary, whose single-byte pieces are whole
+     * characters; a byte-level BPE piece may be one byte of a multi-byte character, so all are kept.
+     */
+    private static int print(ByteArrayOutputStream out, TextTokenizer tokenizer, int prev, int token) {
         byte[] piece = tokenizer.piece(prev, token);
-        if (Tokenizer.isPrintable(piece)) {
+        if (!(tokenizer instanceof Tokenizer) || Tokenizer.isPrintable(piece)) {
             out.writeBytes(piece);
         }
         return token;

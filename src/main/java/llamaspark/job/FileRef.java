@@ -11,7 +11,9 @@ import org.apache.spark.SparkFiles;
 
 /**
  * A file the executors need (the model, the llama2.c tokenizer), as the driver found it: where it
- * is, its size and SHA-256, and how the executors get it ({@link ModelSource}).
+ * is, its size and SHA-256, and how the executors get it ({@link ModelSource}). A Hugging Face
+ * model directory is one such "file": its size is its files' total and its SHA-256 is
+ * {@link Sha256#ofDirectory}; it is read in place (--model-from path).
  *
  * @param location the path or URI the user gave
  * @param resolved where executors look: for a path, the driver's absolute path (an executor's
@@ -27,6 +29,15 @@ public record FileRef(String location, String resolved, String name, long size, 
 
     /** A file the driver reads in place (path, add-file). */
     static FileRef ofLocal(String location, Path local, ModelSource source) {
+        if (Files.isDirectory(local)) {
+            if (source != ModelSource.PATH) {
+                throw new BadInputException(location, "is a model directory: --model-from " + source.cliName()
+                        + " ships single files; give a directory every node sees (--model-from path)");
+            }
+            Sha256.Digest d = Sha256.ofDirectory(local);
+            return new FileRef(location, local.toAbsolutePath().normalize().toString(), local.getFileName().toString(),
+                    d.size(), d.sha256(), source);
+        }
         try {
             return new FileRef(location, local.toAbsolutePath().normalize().toString(), local.getFileName().toString(),
                     Files.size(local), Sha256.of(local), source);
@@ -72,7 +83,7 @@ public record FileRef(String location, String resolved, String name, long size, 
     private Path checkSize(Path p, String executor) {
         long got;
         try {
-            got = Files.isRegularFile(p) ? Files.size(p) : -1;
+            got = Files.isRegularFile(p) ? Files.size(p) : Files.isDirectory(p) ? DirectoryFiles.size(p) : -1;
         } catch (IOException e) {
             got = -1;
         }

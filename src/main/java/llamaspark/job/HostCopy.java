@@ -93,6 +93,10 @@ final class HostCopy {
         org.apache.hadoop.fs.Path source = new org.apache.hadoop.fs.Path(uri);
         try {
             FileSystem fs = source.getFileSystem(conf);
+            if (fs.exists(source) && fs.getFileStatus(source).isDirectory()) {
+                throw new BadInputException(uri, "is a directory: --model-from copy copies single files; give a Hugging"
+                        + " Face model directory as a path every node sees (--model-from path)");
+            }
             if (!fs.exists(source) || !fs.getFileStatus(source).isFile()) {
                 throw new BadInputException(uri, "no such " + what + " file");
             }

@@ -208,7 +208,9 @@ public final class JobResult {
         model.put("tokenizer_sha256", ref.tokenizer() == null ? null : ref.tokenizer().sha256());
         model.put("config", ordered("dim", c.dim(), "hidden_dim", c.hiddenDim(), "n_layers", c.layers(),
                 "n_heads", c.heads(), "n_kv_heads", c.kvHeads(), "vocab_size", c.vocabSize(), "seq_len", c.seqLen(),
-                "shared_classifier", c.sharedClassifier()));
+                "shared_classifier", c.sharedClassifier(), "head_dim", c.headDim()));
+        // The context the engine allocated: --seq-len, else the model's own capped at ModelFiles.DEFAULT_MAX_CONTEXT.
+        model.put("context", c.seqLen());
         model.put("load_seconds", modelLoadSeconds);
         root.put("model", model);
         Map<String, Object> params = new LinkedHashMap<>();

@@ -9,12 +9,13 @@ import picocli.CommandLine.Option;
 
 /** The model options of every command that runs one (a picocli mixin): the job, batch, generate, bench. */
 public final class ModelOptions {
-    @Option(names = "--model", description = "GGUF file, llama2.c checkpoint (.bin, legacy or version 1/2 export) or the"
-            + " study's .npz; the job also takes a Hadoop URI (hdfs://, s3a://, file://), see --model-from")
+    @Option(names = "--model", description = "GGUF file, Hugging Face model directory (config.json, *.safetensors,"
+            + " tokenizer.json), llama2.c checkpoint (.bin, legacy or version 1/2 export) or the study's .npz; the job"
+            + " also takes a Hadoop URI (hdfs://, s3a://, file://) of a file, see --model-from")
     public String model;
 
     @Option(names = "--tokenizer", description = "llama2.c tokenizer.bin or the study's tokenizer.model.np (JSON);"
-            + " not needed for GGUF files, which carry their own vocabulary")
+            + " not needed for GGUF files and Hugging Face directories, which carry their own vocabulary")
     public String tokenizer;
 
     @Option(names = "--backend", defaultValue = Backend.DEFAULT_NAME, converter = BackendConverter.class,
@@ -25,7 +26,8 @@ public final class ModelOptions {
     @Option(names = "--heads", defaultValue = "0", description = "number of attention heads (only for .npz models, which do not record it)")
     public int heads;
 
-    @Option(names = "--seq-len", defaultValue = "0", description = "context length (only for .npz models)")
+    @Option(names = "--seq-len", defaultValue = "0", description = "context length the engine allocates: required for .npz models; for GGUF and Hugging Face"
+            + " models it replaces the model's context (default: the model's, at most 8192)")
     public int seqLen;
 
     @Option(names = "--model-from", defaultValue = "auto", converter = ModelSource.Converter.class,

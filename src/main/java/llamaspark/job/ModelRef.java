@@ -16,7 +16,7 @@ import org.apache.spark.SparkContext;
  * header says, and how to open it. A few hundred bytes whatever the model's size; each executor JVM
  * opens the file once from it ({@link ExecutorModels}).
  *
- * @param tokenizer   the llama2.c tokenizer file, or null for GGUF (the file's own vocabulary)
+ * @param tokenizer   the llama2.c tokenizer file, or null for GGUF and Hugging Face directories (their own vocabulary)
  * @param cacheDir    the host cache of copied files when given (--model-cache-dir), else null:
  *                    {@code <spark.local.dir or java.io.tmpdir>/llamaspark-models}
  * @param driverCopy  for a copied model, what the driver's host cache did (copied, reused copy, replaced copy)

@@ -30,6 +30,30 @@ final class Sha256 {
         }
     }
 
+    /**
+     * A model directory (Hugging Face): its regular files in name order, digested as the lines
+     * {@code "<sha256 of file>  <name>\n"}, so {@code (cd DIR && LC_ALL=C sha256sum * | sha256sum)}
+     * gives the same digest; size = their total bytes. Subdirectories are not part of a model.
+     */
+    static Digest ofDirectory(Path dir) {
+        StringBuilder lines = new StringBuilder();
+        long size = 0;
+        for (Path f : DirectoryFiles.list(dir)) {
+            lines.append(of(f)).append("  ").append(f.getFileName()).append('\n');
+            try {
+                size += Files.size(f);
+            } catch (IOException e) {
+                throw new BadInputException(f.toString(), "cannot read: " + e.getMessage(), e);
+            }
+        }
+        try {
+            Digest d = copy(new java.io.ByteArrayInputStream(lines.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)), null);
+            return new Digest(size, d.sha256());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Reads {@code in} to its end, writing it to {@code out} when not null, and digests it. */
     static Digest copy(InputStream in, OutputStream out) throws IOException {
         MessageDigest md;

@@ -15,8 +15,8 @@ public interface LayerOps {
     void swiglu(float[] out, int outOff, float[] h, int gateOff, int upOff, int n);
 
     /**
-     * Attention of the query q[qOff, qOff + D) of {@code slot} at {@code pos} over that slot's
-     * cached positions 0..pos; writes the D outputs of all heads to out[outOff...].
+     * Attention of the query q[qOff, qOff + QD) of {@code slot} at {@code pos} over that slot's
+     * cached positions 0..pos; writes the QD = HN * HD outputs of all heads to out[outOff...].
      */
     void attend(KvCache cache, int layer, int slot, int pos, float[] q, int qOff, float[] out, int outOff);
 }

@@ -15,8 +15,9 @@ import llamaspark.profile.StageProfile;
  * outputs and attention and SwiGLU split their rows; every value is computed by the same code
  * whatever the split, so results do not depend on the thread count.
  *
- * <p>Dimensions as in the study: N rows this step, D model, HN/KVHN heads, HD head, KVD = KVHN *
- * HD, FD feed-forward, VS vocabulary, L sequence, M rows that get logits.
+ * <p>Dimensions as in the study: N rows this step, D model, HN/KVHN heads, HD head, QD = HN * HD
+ * (= D unless the model gives its head size), KVD = KVHN * HD, FD feed-forward, VS vocabulary,
+ * L sequence, M rows that get logits.
  */
 public final class Llama implements AutoCloseable {
     private final LlamaConfig config;
@@ -35,8 +36,8 @@ public final class Llama implements AutoCloseable {
     // Activations, row-major, sized for maxTokens rows and reused every step.
     private final float[] x;      // residual stream [N, D]
     private final float[] xb;     // normalised input of a sub-block [N, D]
-    private final float[] qkv;    // q, k, v of each row [N, D + 2*KVD]
-    private final float[] heads;  // attention output of all heads, before wo [N, D]
+    private final float[] qkv;    // q, k, v of each row [N, QD + 2*KVD]
+    private final float[] heads;  // attention output of all heads, before wo [N, QD]
     private final float[] proj;   // output of wo / w2, before the residual add [N, D]
     private final float[] h13;    // gate (w1) and up (w3) projections [N, 2*FD]
     private final float[] h;      // SwiGLU output [N, FD]
@@ -68,13 +69,13 @@ public final class Llama implements AutoCloseable {
         for (int i = 0; i < ops.length; i++) {
             ops[i] = backend.newOps(config);
         }
-        int D = config.dim(), KVD = config.kvDim(), FD = config.hiddenDim();
-        rope = new RopeTable(config.headDim(), config.seqLen(), config.ropeTheta());
+        int D = config.dim(), QD = config.qDim(), KVD = config.kvDim(), FD = config.hiddenDim();
+        rope = new RopeTable(weights.ropeFrequencies, config.seqLen());
         cache = new KvCache(config, slots);
         x = new float[maxTokens * D];
         xb = new float[maxTokens * D];
-        qkv = new float[maxTokens * (D + 2 * KVD)];
-        heads = new float[maxTokens * D];
+        qkv = new float[maxTokens * (QD + 2 * KVD)];
+        heads = new float[maxTokens * QD];
         proj = new float[maxTokens * D];
         h13 = new float[maxTokens * 2 * FD];
         h = new float[maxTokens * FD];
@@ -174,17 +175,17 @@ public final class Llama implements AutoCloseable {
 
     /** Rotates each row's query and key by its position. */
     private void rope(StepBatch batch) {
-        int D = config.dim(), KVD = config.kvDim(), QKV = D + 2 * KVD;
+        int QD = config.qDim(), KVD = config.kvDim(), QKV = QD + 2 * KVD;
         for (int i = 0; i < batch.size(); i++) {
-            rope.rotate(qkv, i * QKV, D, batch.pos(i));
-            rope.rotate(qkv, i * QKV + D, KVD, batch.pos(i));
+            rope.rotate(qkv, i * QKV, QD, batch.pos(i));
+            rope.rotate(qkv, i * QKV + QD, KVD, batch.pos(i));
         }
     }
 
     private void storeKeysAndValues(StepBatch batch, int l) {
-        int D = config.dim(), KVD = config.kvDim(), QKV = D + 2 * KVD;
+        int QD = config.qDim(), KVD = config.kvDim(), QKV = QD + 2 * KVD;
         for (int i = 0; i < batch.size(); i++) {
-            cache.store(l, batch.slot(i), batch.pos(i), qkv, i * QKV + D, i * QKV + D + KVD);
+            cache.store(l, batch.slot(i), batch.pos(i), qkv, i * QKV + QD, i * QKV + QD + KVD);
         }
     }
 
@@ -210,10 +211,10 @@ public final class Llama implements AutoCloseable {
 
         @Override
         public void run(int worker, int workers) {
-            int N = batch.size(), D = config.dim(), QKV = D + 2 * config.kvDim();
+            int N = batch.size(), QD = config.qDim(), QKV = QD + 2 * config.kvDim();
             LayerOps op = ops[worker];
             for (int i = Workers.from(N, worker, workers), end = Workers.from(N, worker + 1, workers); i < end; i++) {
-                op.attend(cache, layer, batch.slot(i), batch.pos(i), qkv, i * QKV, heads, i * D);
+                op.attend(cache, layer, batch.slot(i), batch.pos(i), qkv, i * QKV, heads, i * QD);
             }
         }
     }

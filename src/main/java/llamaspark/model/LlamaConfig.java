@@ -6,14 +6,15 @@ import llamaspark.BadInputException;
 /**
  * The shape of a Llama model, as in llama2.c's checkpoint header. The dimension names of the
  * forward pass derive from it: D = dim, FD = hiddenDim, HN = heads, KVHN = kvHeads,
- * HD = D / HN, VS = vocabSize, L = seqLen.
+ * HD = headDim (D / HN unless the model says otherwise), VS = vocabSize, L = seqLen.
  *
  * @param rmsEps    RMSNorm epsilon (GGUF {@code layer_norm_rms_epsilon}; llama2.c's 1e-5 otherwise)
  * @param ropeTheta rotary base frequency (GGUF {@code rope.freq_base}; llama2.c's 10000 otherwise)
+ * @param headDim   HD: Hugging Face {@code head_dim}, GGUF {@code attention.key_length}; D / HN by default
  */
 public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvHeads,
                           int vocabSize, int seqLen, boolean sharedClassifier,
-                          float rmsEps, float ropeTheta) implements Serializable {
+                          float rmsEps, float ropeTheta, int headDim) implements Serializable {
 
     /** llama2.c's RMSNorm epsilon. */
     public static final float LLAMA2C_RMS_EPS = 1e-5f;
@@ -27,23 +28,39 @@ public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvH
                 LLAMA2C_RMS_EPS, LLAMA2C_ROPE_THETA);
     }
 
+    /** A shape with HD = D / HN. */
+    public LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvHeads,
+                       int vocabSize, int seqLen, boolean sharedClassifier, float rmsEps, float ropeTheta) {
+        this(dim, hiddenDim, layers, heads, kvHeads, vocabSize, seqLen, sharedClassifier, rmsEps, ropeTheta,
+                heads > 0 ? dim / heads : 0);
+    }
+
     /** This shape with context length {@code seqLen} (the KV cache and rotary table size). */
     public LlamaConfig withSeqLen(int seqLen) {
-        return new LlamaConfig(dim, hiddenDim, layers, heads, kvHeads, vocabSize, seqLen, sharedClassifier, rmsEps, ropeTheta);
+        return new LlamaConfig(dim, hiddenDim, layers, heads, kvHeads, vocabSize, seqLen, sharedClassifier, rmsEps,
+                ropeTheta, headDim);
     }
 
     /** This shape with another epsilon and rotary base. */
     public LlamaConfig withNorms(float eps, float theta) {
-        return new LlamaConfig(dim, hiddenDim, layers, heads, kvHeads, vocabSize, seqLen, sharedClassifier, eps, theta);
+        return new LlamaConfig(dim, hiddenDim, layers, heads, kvHeads, vocabSize, seqLen, sharedClassifier, eps, theta,
+                headDim);
     }
 
-    public int headDim() {
-        return dim / heads;
+    /** This shape with head size {@code hd} (which may differ from D / HN). */
+    public LlamaConfig withHeadDim(int hd) {
+        return new LlamaConfig(dim, hiddenDim, layers, heads, kvHeads, vocabSize, seqLen, sharedClassifier, rmsEps,
+                ropeTheta, hd);
+    }
+
+    /** Width of one token's queries, and of the attention output before wo: HN * HD (= D unless HD is explicit). */
+    public int qDim() {
+        return heads * headDim;
     }
 
     /** Width of one token's keys (or values): KVHN * HD. */
     public int kvDim() {
-        return kvHeads * headDim();
+        return kvHeads * headDim;
     }
 
     /** Query heads that share one key/value head (grouped-query attention). */
@@ -60,16 +77,18 @@ public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvH
         requirePositive(source, "n_kv_heads", kvHeads);
         requirePositive(source, "vocab_size", vocabSize);
         requirePositive(source, "seq_len", seqLen);
-        if (dim % heads != 0) {
+        // HD = D / HN needs D divisible by HN; a head size the model states (head_dim) does not.
+        if (headDim == dim / heads && dim % heads != 0) {
             throw new BadInputException(source, "header field dim=" + dim
                     + " is not divisible by n_heads=" + heads);
         }
+        requirePositive(source, "head_dim", headDim);
         if (heads % kvHeads != 0) {
             throw new BadInputException(source, "header field n_heads=" + heads
                     + " is not a multiple of n_kv_heads=" + kvHeads);
         }
-        if (headDim() % 2 != 0) {
-            throw new BadInputException(source, "head size dim/n_heads=" + headDim()
+        if (headDim % 2 != 0) {
+            throw new BadInputException(source, "head size " + (headDim * heads == dim ? "dim/n_heads=" : "head_dim=") + headDim
                     + " must be even for rotary embeddings");
         }
         return this;
@@ -101,6 +120,7 @@ public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvH
                 + " n_kv_heads=" + kvHeads + " vocab_size=" + vocabSize + " seq_len=" + seqLen
                 + (sharedClassifier ? " (shared classifier)" : " (separate classifier)")
                 + (rmsEps != LLAMA2C_RMS_EPS || ropeTheta != LLAMA2C_ROPE_THETA
-                        ? " rms_eps=" + rmsEps + " rope_theta=" + ropeTheta : "");
+                        ? " rms_eps=" + rmsEps + " rope_theta=" + ropeTheta : "")
+                + (headDim * heads != dim ? " head_dim=" + headDim : "");
     }
 }

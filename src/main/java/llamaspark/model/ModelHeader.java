@@ -9,6 +9,7 @@ import llamaspark.model.gguf.GgufLlamaSpec;
 import llamaspark.model.gguf.GgufTensorInfo;
 import llamaspark.model.gguf.GgufVocabulary;
 import llamaspark.model.gguf.MagicBytes;
+import llamaspark.model.hf.HfLlamaSpec;
 import llamaspark.tokenizer.Tokenizer;
 
 /**
@@ -19,7 +20,8 @@ import llamaspark.tokenizer.Tokenizer;
  *
  * @param format      as {@link LoadedModel#format()}
  * @param tensorTypes as {@link LoadedModel#tensorTypes()}
- * @param ownVocabulary true when the file carries its tokenizer (GGUF): a --tokenizer is then not used
+ * @param ownVocabulary true when the model carries its tokenizer (GGUF, a Hugging Face directory's
+ *                      tokenizer.json): a --tokenizer is then not used
  */
 public record ModelHeader(String format, LlamaConfig config, Map<String, Integer> tensorTypes, boolean ownVocabulary) {
 
@@ -44,8 +46,19 @@ public record ModelHeader(String format, LlamaConfig config, Map<String, Integer
         }
     }
 
-    /** The model file's header alone. */
+    /**
+     * The model file's header alone (a Hugging Face directory: config.json, the safetensors headers
+     * and tokenizer.json). For GGUF and Hugging Face models the config's seqLen is the context the
+     * engine will run them with ({@link ModelFiles#context}).
+     */
     public static ModelHeader of(Path path, int heads, int seqLen) {
+        if (HfLlamaSpec.isHfDir(path)) {
+            HfLlamaSpec spec = ModelFiles.hfSpec(path, seqLen);
+            ModelFiles.hfTokenizer(spec);
+            ModelFiles.hfChatTemplate(path);
+            return new ModelHeader("hf", spec.config(), spec.tensorTypes(), true);
+        }
+        ModelFiles.rejectOtherDirectory(path);
         if (NpzReader.isNpz(path)) {
             // An .npz has no header: its shape is that of its arrays. The study's small format; read and dropped.
             LlamaConfig c = ModelFiles.load(path, MatrixLayout.ROW_MAJOR, heads, seqLen).config;
@@ -53,8 +66,8 @@ public record ModelHeader(String format, LlamaConfig config, Map<String, Integer
         }
         int magic = MagicBytes.read(path);
         if (magic == GgufFile.MAGIC) {
-            GgufLlamaSpec spec = GgufLlamaSpec.of(GgufFile.read(path));
-            GgufVocabulary.read(spec.file().metadata());
+            GgufLlamaSpec spec = ModelFiles.ggufSpec(path, seqLen);
+            GgufVocabulary.readText(spec.file().metadata());
             Map<String, Integer> types = new TreeMap<>();
             for (GgufTensorInfo t : spec.allTensors()) {
                 types.merge(t.type().name(), 1, Integer::sum);

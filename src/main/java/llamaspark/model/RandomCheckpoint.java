@@ -100,12 +100,12 @@ public final class RandomCheckpoint {
                 row[i] = (float) rng.nextGaussian() * std;
             }
         };
-        int D = c.dim(), KVD = c.kvDim(), FD = c.hiddenDim(), n = c.layers();
+        int D = c.dim(), QD = c.qDim(), KVD = c.kvDim(), FD = c.hiddenDim(), n = c.layers();
         v.matrix("tok_embeddings", -1, c.vocabSize(), D, src);
-        for (int l = 0; l < n; l++) v.matrix("wq", l, D, D, src);
+        for (int l = 0; l < n; l++) v.matrix("wq", l, QD, D, src);
         for (int l = 0; l < n; l++) v.matrix("wk", l, KVD, D, src);
         for (int l = 0; l < n; l++) v.matrix("wv", l, KVD, D, src);
-        for (int l = 0; l < n; l++) v.matrix("wo", l, D, D, src);
+        for (int l = 0; l < n; l++) v.matrix("wo", l, D, QD, src);
         for (int l = 0; l < n; l++) v.matrix("w1", l, FD, D, src);
         for (int l = 0; l < n; l++) v.matrix("w2", l, D, FD, src);
         for (int l = 0; l < n; l++) v.matrix("w3", l, FD, D, src);

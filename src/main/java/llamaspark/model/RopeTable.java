@@ -2,8 +2,8 @@ package llamaspark.model;
 
 /**
  * Rotary position embedding on adjacent pairs (x[2j], x[2j+1]) of each head, as llama2.c does
- * it: frequency 1 / theta^(2j / HD) (theta = 10000 in llama2.c), angles computed in float32 like
- * run.c, once per position.
+ * it: angle pos * freq[j], computed in float32 like run.c, once per position. The frequencies are
+ * the model's ({@link RopeFrequencies}): llama2.c's 1 / theta^(2j / HD), or scaled (Llama 3.1).
  */
 public final class RopeTable {
     private final int headDim;
@@ -15,14 +15,18 @@ public final class RopeTable {
     }
 
     public RopeTable(int headDim, int seqLen, float theta) {
-        this.headDim = headDim;
-        int half = headDim / 2;
+        this(RopeFrequencies.plain(headDim, theta), seqLen);
+    }
+
+    /** @param freq the per-pair frequencies of a head [HD/2] */
+    public RopeTable(float[] freq, int seqLen) {
+        this.headDim = 2 * freq.length;
+        int half = freq.length;
         cos = new float[seqLen * half];
         sin = new float[seqLen * half];
         for (int pos = 0; pos < seqLen; pos++) {
             for (int j = 0; j < half; j++) {
-                float freq = 1.0f / (float) Math.pow(theta, (2 * j) / (float) headDim);
-                float angle = pos * freq;
+                float angle = pos * freq[j];
                 cos[pos * half + j] = (float) Math.cos(angle);
                 sin[pos * half + j] = (float) Math.sin(angle);
             }

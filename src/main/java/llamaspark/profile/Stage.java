@@ -27,7 +27,9 @@ public enum Stage {
     DO_SAMPLING("do_sampling.compute", GENERATE_ITERATION),
     ARGMAX("argmax.compute", DO_SAMPLING),
     TOP_P_LOGITS("top_p_logits.compute", DO_SAMPLING),
-    SAMPLING("sampling.compute", DO_SAMPLING);
+    SAMPLING("sampling.compute", DO_SAMPLING),
+    /** Text to tokens and back: encoding admitted prompts, each sampled token's piece, stop strings, finished rows' text. */
+    GENERATE_TOKENIZE("generate.tokenize", GENERATE_ITERATION);
 
     public static final Stage ROOT = GENERATE_ITERATION;
     private static final Stage[] ALL = values();

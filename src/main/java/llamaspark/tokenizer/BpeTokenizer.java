@@ -68,6 +68,7 @@ public final class BpeTokenizer implements TextTokenizer {
     private final int bosId;
     private final int eosId;
     private final int[] endIds;
+    private final int maxTokenLength; // longest piece in bytes
     private transient volatile ConcurrentHashMap<String, int[]> cache;
 
     /**
@@ -170,6 +171,11 @@ public final class BpeTokenizer implements TextTokenizer {
             ends.add(checkedId(id, "end-of-generation"));
         }
         endIds = ends.stream().mapToInt(Integer::intValue).toArray();
+        int longest = 1;
+        for (byte[] p : pieces) {
+            longest = Math.max(longest, p.length);
+        }
+        maxTokenLength = longest;
     }
 
     /** The split regex for a GGUF {@code tokenizer.ggml.pre} value. */
@@ -222,6 +228,12 @@ public final class BpeTokenizer implements TextTokenizer {
     @Override
     public int vocabSize() {
         return pieces.length;
+    }
+
+    /** The longest piece in bytes (special tokens: their UTF-8 text). */
+    @Override
+    public int maxTokenLength() {
+        return maxTokenLength;
     }
 
     @Override

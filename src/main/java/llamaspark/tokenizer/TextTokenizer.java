@@ -23,6 +23,9 @@ public interface TextTokenizer extends Serializable {
         return encode(text, bos, eos);
     }
 
+    /** Most bytes one token's piece can stand for (sizes the generator's text buffers). */
+    int maxTokenLength();
+
     int bosId();
 
     int eosId();

@@ -167,6 +167,7 @@ public final class Tokenizer implements TextTokenizer {
     }
 
     /** As declared by the file (.bin) or the longest piece in bytes (JSON, {@link #fromPieces}). */
+    @Override
     public int maxTokenLength() {
         return maxTokenLength;
     }

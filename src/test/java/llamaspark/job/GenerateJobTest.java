@@ -31,6 +31,8 @@ import llamaspark.generate.GenerationResult;
 import llamaspark.generate.GeneratorOptions;
 import llamaspark.model.CheckpointReader;
 import llamaspark.model.LlamaWeights;
+import llamaspark.model.hf.Llama3Twin;
+import llamaspark.model.quant.GgmlType;
 import llamaspark.model.kernel.Backend;
 import llamaspark.profile.Stage;
 import llamaspark.profile.StageProfile;
@@ -303,6 +305,55 @@ class GenerateJobTest {
         assertEquals("driver", run.at("/executors/0/executor_id").asText());
         assertEquals(run.at("/tokens/completion").asLong(), run.at("/executors/0/completion_tokens").asLong());
         assertNotNull(Stage.byLabel(summary.keySet().iterator().next()));
+    }
+
+    @Test
+    void llama3AsHfDirectoryAndAsGgufGiveTheSameCompletions() throws Exception {
+        // The same seeded Llama 3 shaped weights (BF16, untied, GQA, rope scaling with original context 64)
+        // as a sharded Hugging Face directory and as a gpt2-vocabulary GGUF file.
+        Llama3Twin twin = Llama3Twin.write(dir.resolve("llama3-twin"), GgmlType.BF16, false, 2, 41);
+        Path prompts = write("llama3.jsonl", String.join("\n",
+                "{\"id\": \"g1\", \"prompt\": \"Hello world\", \"temperature\": 0, \"max_new_tokens\": 90}",
+                "{\"id\": \"g2\", \"prompt\": \"naïve café — 日本語 🙂\", \"temperature\": 0, \"max_new_tokens\": 70}",
+                "{\"id\": \"p1\", \"prompt\": \"The quick brown fox\", \"temperature\": 1, \"top_p\": 0.9, \"seed\": 5, \"max_new_tokens\": 90}",
+                "{\"id\": \"p2\", \"prompt\": \"def f(x):\\n\\treturn x\", \"temperature\": 0.8, \"top_p\": 0.95, \"seed\": 6, \"max_new_tokens\": 80}",
+                "{\"id\": \"long\", \"prompt\": \"" + "word ".repeat(300) + "\", \"max_new_tokens\": 5}") + "\n");
+        Path gguf = jobOn(List.of("--model", twin.gguf().toString()), "--prompts", prompts.toString(), "--partitions", "2",
+                "--batch-size", "2");
+        Path hf = jobOn(List.of("--model", twin.hfDir().toString()), "--prompts", prompts.toString(), "--partitions", "2",
+                "--batch-size", "2");
+        Map<String, Row> a = generations(gguf), b = generations(hf);
+        assertEquals(5, a.size());
+        assertEquals(a.keySet(), b.keySet());
+        for (String id : List.of("g1", "g2", "p1", "p2")) {
+            assertNull(a.get(id).getAs("error"), id);
+            assertNull(b.get(id).getAs("error"), id);
+            assertTrue(ids(a.get(id)).length > 60, id);
+            assertArrayEquals(ids(a.get(id)), ids(b.get(id)), id);
+            assertEquals((String) a.get(id).getAs("completion"), b.get(id).getAs("completion"), id);
+            assertEquals((String) a.get(id).getAs("finish_reason"), b.get(id).getAs("finish_reason"), id);
+        }
+        assertTrue(((String) b.get("long").getAs("error")).contains("longer than the model's seq_len 256"),
+                (String) b.get("long").getAs("error"));
+
+        JsonNode run = new ObjectMapper().readTree(hf.resolve("run.json").toFile());
+        assertEquals("hf", run.at("/model/format").asText());
+        assertEquals(256, run.at("/model/context").asInt());
+        assertEquals(16, run.at("/model/config/head_dim").asInt());
+        assertEquals(21, run.at("/model/tensor_types/BF16").asInt());
+        // The directory's digest is sha256sum's listing of its files, digested (README).
+        Process p = new ProcessBuilder("sh", "-c", "LC_ALL=C sha256sum * | sha256sum").directory(twin.hfDir().toFile())
+                .redirectErrorStream(true).start();
+        String listing = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertEquals(0, p.waitFor());
+        assertEquals(listing.split("\\s+")[0], run.at("/model/sha256").asText());
+        assertEquals("gguf", new ObjectMapper().readTree(gguf.resolve("run.json").toFile()).at("/model/format").asText());
+
+        JobOptions addFile = new JobOptions();
+        new CommandLine(addFile).parseArgs("--model", twin.hfDir().toString(), "--model-from", "add-file",
+                "--prompts", prompts.toString(), "--out", dir.resolve("never-hf").toString());
+        BadInputException e = assertThrows(BadInputException.class, () -> GenerateJob.execute(spark, addFile));
+        assertTrue(e.getMessage().contains("is a model directory: --model-from add-file ships single files"), e.getMessage());
     }
 
     @Test

@@ -15,7 +15,7 @@ import java.util.Random;
  * folds to 's' only under Unicode case-insensitivity), characters new after Unicode 13 (Java 17),
  * and the text of special tokens (the JavaScript encoder always treats it as special).
  */
-final class Llama3Corpus {
+public final class Llama3Corpus {
     private static final String[] WORDS = {"the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "Hello",
         "world", "tokenizer", "Llama", "Spark", "generation", "batch", "OpenAI", "naïve", "café", "résumé", "Zürich",
         "straße", "façade", "coöperate", "über", "ÅNGSTRÖM", "x", "a", "I", "internationalization", "GPT",
@@ -39,14 +39,14 @@ final class Llama3Corpus {
     private static final int[][] EMOJI = {{0x1F600, 0x1F64F}, {0x1F300, 0x1F5FF}, {0x1F680, 0x1F6C5}, {0x2600, 0x26FF}};
 
     /** Edge cases: long runs (whitespace, digits, one letter), 4-byte characters, Unicode spaces, marks, ligatures. */
-    static final List<String> EDGE_CASES = List.of(" ".repeat(200), "a" + " ".repeat(100) + "b", "\t".repeat(50),
+    public static final List<String> EDGE_CASES = List.of(" ".repeat(200), "a" + " ".repeat(100) + "b", "\t".repeat(50),
             "x" + "\n".repeat(30) + "y", "1".repeat(50), "z".repeat(3000), "ab".repeat(1000), "🦙".repeat(100),
             " ".repeat(7) + "\n", "'s'S'sS".repeat(20), "a\u00a0\u00a0\u00a0b", "\u3000\u3000x", "!".repeat(37),
             "ﬁ ﬀ ℌ Ⅻ ①②③", "x\u200b\u200by", "\u0301\u0301a", "", " ", "\n", "a", "'", "''s", " 's");
 
     private Llama3Corpus() {}
 
-    static List<String> lines(long seed, int count) {
+    public static List<String> lines(long seed, int count) {
         Random r = new Random(seed);
         List<String> lines = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {

@@ -20,7 +20,7 @@ public record GgufLlamaSpec(GgufFile file, LlamaConfig config, float rmsEps, flo
                             GgufTensorInfo tokenEmbedding, List<Layer> layers, GgufTensorInfo outputNorm,
                             GgufTensorInfo output) {
 
-    /** One transformer block's tensors: norms [D], wq [D, D], wk/wv [KVD, D], wo [D, D], gate/up [FD, D], down [D, FD]. */
+    /** One transformer block's tensors: norms [D], wq [QD, D], wk/wv [KVD, D], wo [D, QD], gate/up [FD, D], down [D, FD]. */
     public record Layer(GgufTensorInfo attnNorm, GgufTensorInfo q, GgufTensorInfo k, GgufTensorInfo v,
                         GgufTensorInfo o, GgufTensorInfo ffnNorm, GgufTensorInfo gate, GgufTensorInfo up,
                         GgufTensorInfo down) {
@@ -70,24 +70,31 @@ public record GgufLlamaSpec(GgufFile file, LlamaConfig config, float rmsEps, flo
         int vocab = m.has("tokenizer.ggml.tokens") ? m.stringArray("tokenizer.ggml.tokens").length
                 : m.int32(p + "vocab_size", (int) Math.min(Integer.MAX_VALUE, embedding.rows()));
         GgufTensorInfo output = file.tensor("output.weight");
+        // llama.cpp's n_embd_head_k / _v: HD when it is not D / HN (e.g. Gemma-style shapes)
+        int keyLength = m.int32(p + "attention.key_length", heads > 0 ? dim / heads : 0);
+        int valueLength = m.int32(p + "attention.value_length", keyLength);
+        if (valueLength != keyLength) {
+            throw new BadInputException(source, "metadata keys '" + p + "attention.key_length' (" + keyLength + ") and '"
+                    + p + "attention.value_length' (" + valueLength + ") differ; the engine needs one head size");
+        }
         LlamaConfig c = new LlamaConfig(dim, hidden, layers, heads, kvHeads, vocab, seqLen, output == null,
-                rmsEps, ropeTheta).validate(source);
+                rmsEps, ropeTheta, keyLength).validate(source);
         int ropeDim = m.int32(p + "rope.dimension_count", c.headDim());
         if (ropeDim != c.headDim()) {
             throw new BadInputException(source, "metadata key '" + p + "rope.dimension_count' is " + ropeDim
                     + ", only full-head rotary embeddings (" + c.headDim() + ") are supported");
         }
-        long D = dim, KVD = c.kvDim(), FD = hidden, VS = vocab;
+        long D = dim, QD = c.qDim(), KVD = c.kvDim(), FD = hidden, VS = vocab;
         check(source, embedding, D, VS);
         List<Layer> blocks = new ArrayList<>(layers);
         for (int l = 0; l < layers; l++) {
             String b = "blk." + l + ".";
             blocks.add(new Layer(
                     check(source, require(file, b + "attn_norm.weight"), D),
-                    check(source, require(file, b + "attn_q.weight"), D, D),
+                    check(source, require(file, b + "attn_q.weight"), D, QD),
                     check(source, require(file, b + "attn_k.weight"), D, KVD),
                     check(source, require(file, b + "attn_v.weight"), D, KVD),
-                    check(source, require(file, b + "attn_output.weight"), D, D),
+                    check(source, require(file, b + "attn_output.weight"), QD, D),
                     check(source, require(file, b + "ffn_norm.weight"), D),
                     check(source, require(file, b + "ffn_gate.weight"), D, FD),
                     check(source, require(file, b + "ffn_up.weight"), D, FD),

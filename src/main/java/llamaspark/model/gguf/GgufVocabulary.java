@@ -89,6 +89,7 @@ public final class GgufVocabulary {
             return null;
         }
         String[] tokens = m.stringArray(TOKENS);
-        return new ChatTemplate(m.string(CHAT_TEMPLATE), tokens[vocabulary.bosId()], tokens[vocabulary.eosId()]);
+        int bos = vocabulary.bosId(), eos = vocabulary.eosId(); // a BPE vocabulary may have neither (-1)
+        return new ChatTemplate(m.string(CHAT_TEMPLATE), bos >= 0 ? tokens[bos] : null, eos >= 0 ? tokens[eos] : null);
     }
 }

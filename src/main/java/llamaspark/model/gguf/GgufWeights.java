@@ -71,7 +71,8 @@ public final class GgufWeights {
         }
         float[] rmsFinal = new float[D];
         vector(ch, spec.outputNorm(), rmsFinal);
-        return new LlamaWeights(c, embedding, rmsAttention, rmsFeedForward, wqkv, wo, w13, w2, rmsFinal, classifier);
+        return new LlamaWeights(c, embedding, rmsAttention, rmsFeedForward, wqkv, wo, w13, w2, rmsFinal, classifier,
+                GgufRope.frequencies(spec));
     }
 
     private static QuantMatrix mapped(FileChannel ch, GgufTensorInfo t) throws IOException {
@@ -81,14 +82,14 @@ public final class GgufWeights {
     private static LlamaWeights read(FileChannel ch, GgufLlamaSpec spec, MatrixLayout layout) throws IOException {
         LlamaConfig c = spec.config();
         LlamaWeights w = LlamaWeights.allocate(c, layout);
-        int D = c.dim(), KVD = c.kvDim(), FD = c.hiddenDim();
+        int QD = c.qDim(), KVD = c.kvDim(), FD = c.hiddenDim();
         rows(ch, spec.tokenEmbedding(), w.tokenEmbedding, 0);
         for (int l = 0; l < c.layers(); l++) {
             GgufLlamaSpec.Layer b = spec.layers().get(l);
             vector(ch, b.attnNorm(), w.rmsAttention[l]);
             rows(ch, b.q(), w.wqkv[l], 0);
-            rows(ch, b.k(), w.wqkv[l], D);
-            rows(ch, b.v(), w.wqkv[l], D + KVD);
+            rows(ch, b.k(), w.wqkv[l], QD);
+            rows(ch, b.v(), w.wqkv[l], QD + KVD);
             rows(ch, b.o(), w.wo[l], 0);
             vector(ch, b.ffnNorm(), w.rmsFeedForward[l]);
             rows(ch, b.gate(), w.w13[l], 0);
@@ -99,7 +100,7 @@ public final class GgufWeights {
         if (spec.output() != null) {
             rows(ch, spec.output(), w.classifier, 0);
         }
-        return w;
+        return w.withRopeFrequencies(GgufRope.frequencies(spec));
     }
 
     private static void rows(FileChannel ch, GgufTensorInfo t, WeightMatrix m, int row0) throws IOException {

@@ -70,6 +70,10 @@ public final class RandomBpeGguf {
         w.putUint32(a + "rope.dimension_count", c.headDim());
         w.putUint32(a + "attention.head_count", c.heads());
         w.putUint32(a + "attention.head_count_kv", c.kvHeads());
+        if (c.qDim() != c.dim()) { // llama.cpp writes the head size only when it is not D / HN
+            w.putUint32(a + "attention.key_length", c.headDim());
+            w.putUint32(a + "attention.value_length", c.headDim());
+        }
         w.putUint32(a + "vocab_size", c.vocabSize());
         w.putFloat32(a + "attention.layer_norm_rms_epsilon", s.rmsEps());
         w.putFloat32(a + "rope.freq_base", s.ropeTheta());

@@ -51,11 +51,6 @@ public record HfLlamaSpec(Path dir, HfConfig hf, LlamaConfig config, Safetensors
     public static HfLlamaSpec of(Path dir) {
         HfConfig hf = HfConfig.read(dir.resolve("config.json"));
         String source = dir.toString();
-        if (hf.headDim() * hf.heads() != hf.hiddenSize()) {
-            throw new BadInputException(dir.resolve("config.json").toString(), "head_dim=" + hf.headDim()
-                    + " differs from hidden_size/num_attention_heads=" + hf.hiddenSize() / hf.heads()
-                    + "; the engine needs them equal");
-        }
         Map<String, Safetensors.Tensor> t = tensors(dir);
         Safetensors.Tensor embedding = require(source, t, "model.embed_tokens.weight");
         Safetensors.Tensor head = hf.tieWordEmbeddings() ? null : require(source, t, "lm_head.weight");
@@ -64,8 +59,8 @@ public record HfLlamaSpec(Path dir, HfConfig hf, LlamaConfig config, Safetensors
                     + " rows but config.json's vocab_size is " + hf.vocabSize());
         }
         LlamaConfig c = new LlamaConfig(hf.hiddenSize(), hf.intermediateSize(), hf.layers(), hf.heads(),
-                hf.kvHeads(), hf.vocabSize(), hf.maxPositions(), hf.tieWordEmbeddings())
-                .withNorms(hf.rmsEps(), hf.ropeTheta()).validate(source);
+                hf.kvHeads(), hf.vocabSize(), hf.maxPositions(), hf.tieWordEmbeddings(), hf.rmsEps(), hf.ropeTheta(),
+                hf.headDim()).validate(source);
         long D = c.dim(), QD = (long) hf.heads() * hf.headDim(), KVD = (long) hf.kvHeads() * hf.headDim(),
                 FD = c.hiddenDim(), VS = c.vocabSize();
         check(source, embedding, VS, D);
@@ -88,6 +83,12 @@ public record HfLlamaSpec(Path dir, HfConfig hf, LlamaConfig config, Safetensors
             check(source, head, VS, D);
         }
         return new HfLlamaSpec(dir, hf, c, embedding, List.copyOf(layers), norm, head);
+    }
+
+    /** This model run with a context of {@code seqLen} positions (the KV cache size) instead of max_position_embeddings. */
+    public HfLlamaSpec withContext(int seqLen) {
+        return new HfLlamaSpec(dir, hf, config.withSeqLen(seqLen).validate(dir.toString()), tokenEmbedding, layers, norm,
+                lmHead);
     }
 
     public float rmsEps() {

@@ -148,11 +148,11 @@ class MappedGgufTest {
         }
     }
 
-    static int[] greedy(LlamaWeights w, Tokenizer tok, Backend backend, int n) {
+    static int[] greedy(LlamaWeights w, llamaspark.tokenizer.TextTokenizer tok, Backend backend, int n) {
         return generate(w, tok, backend, tok.encode("Once upon a time", true, false), n);
     }
 
-    static int[] generate(LlamaWeights w, Tokenizer tok, Backend backend, int[] prompt, int n) {
+    static int[] generate(LlamaWeights w, llamaspark.tokenizer.TextTokenizer tok, Backend backend, int[] prompt, int n) {
         List<GenerationResult> results = new ArrayList<>();
         GenerationRequest request = new GenerationRequest("r", null, prompt,
                 new SamplingParams(0f, 0.9f, 0, 0f, 1L), n, List.of());

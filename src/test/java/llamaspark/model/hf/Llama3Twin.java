@@ -29,8 +29,22 @@ public record Llama3Twin(RandomCheckpoint model, Path gguf, Path hfDir) {
         return new LlamaConfig(64, 192, 2, 4, 2, 128256, 256, tied);
     }
 
+    /** D 64, FD 192, 2 layers, HN 4, KVHN 2 with head size 24 (QD 96 != D): Hugging Face head_dim, GGUF key_length. */
+    public static LlamaConfig wideHeads(boolean tied) {
+        return shape(tied).withHeadDim(24);
+    }
+
     public static Llama3Twin write(Path dir, GgmlType type, boolean tied, int shards, long seed) {
-        RandomCheckpoint model = new RandomCheckpoint(shape(tied), seed, 0.1f);
+        return write(dir, type, shape(tied), shards, seed);
+    }
+
+    public static Llama3Twin write(Path dir, GgmlType type, LlamaConfig shape, int shards, long seed) {
+        try {
+            java.nio.file.Files.createDirectories(dir);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        RandomCheckpoint model = new RandomCheckpoint(shape, seed, 0.1f);
         Path gguf = dir.resolve("twin.gguf");
         Path hf = dir.resolve("twin-hf");
         RandomBpeGguf.write(model, new RandomBpeGguf.Settings(type, THETA, SCALING, RMS_EPS,

@@ -129,8 +129,13 @@ class SafetensorsTest {
                 .contains("has neither model.safetensors nor model.safetensors.index.json"));
         Files.writeString(dir.resolve("config.json"), "{\"model_type\":\"llama\",\"hidden_size\":64,\"head_dim\":48,"
                 + "\"num_attention_heads\":2,\"intermediate_size\":8,\"num_hidden_layers\":1,\"vocab_size\":10}");
+        // head_dim other than hidden_size / heads is a supported shape now (QD = HN * HD): the next problem is reported
         assertTrue(assertThrows(BadInputException.class, () -> HfLlamaSpec.of(dir)).getMessage()
-                .contains("head_dim=48 differs from hidden_size/num_attention_heads=32"));
+                .contains("has neither model.safetensors nor model.safetensors.index.json"));
+        Files.writeString(dir.resolve("config.json"), "{\"model_type\":\"llama\",\"hidden_size\":64,\"head_dim\":7,"
+                + "\"num_attention_heads\":2,\"intermediate_size\":8,\"num_hidden_layers\":1,\"vocab_size\":10}");
+        assertTrue(assertThrows(BadInputException.class, () -> HfLlamaSpec.of(dir)).getMessage()
+                .contains("head_dim=7 must be even"));
     }
 
     @Test

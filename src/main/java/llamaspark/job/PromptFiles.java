@@ -190,7 +190,7 @@ public final class PromptFiles {
             return null;
         }
         if (kind == Kind.TXT) {
-            return new PromptRow(id, text, null, null, null, null, null, null, null, source, null);
+            return PromptRow.text(id, text, source);
         }
         JsonNode node;
         try {
@@ -251,7 +251,7 @@ public final class PromptFiles {
                             + rootMessage(e)));
                     break;
                 }
-                if (rows.isEmpty() && !record.containsKey("prompt")) {
+                if (rows.isEmpty() && !record.containsKey("prompt") && !record.containsKey("messages")) {
                     rows.add(PromptRow.error(defaultId(path, 1), name + ":1", name + ":1: the CSV header has no 'prompt' column"));
                     break;
                 }

@@ -21,11 +21,11 @@ import llamaspark.model.gguf.GgufWriter;
  * A copy of a GGUF file with {@code tokenizer.chat_template} set: every other metadata value and
  * every tensor's bytes as they are (the llama.cpp-made aidreams260K file gets a chat template).
  */
-final class ChatGguf {
+public final class ChatGguf {
     private ChatGguf() {
     }
 
-    static Path withTemplate(Path source, String template, Path out) throws IOException {
+    public static Path withTemplate(Path source, String template, Path out) throws IOException {
         GgufFile f = GgufFile.read(source);
         GgufWriter w = new GgufWriter(f.alignment());
         for (Map.Entry<String, GgufMetadata.Value> e : f.metadata().entries().entrySet()) {

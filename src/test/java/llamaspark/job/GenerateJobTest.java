@@ -838,6 +838,9 @@ class GenerateJobTest {
         assertTrue(o.get(6).at("/error/message").asText().startsWith(name + ":8: malformed JSON: "), o.get(6)::toString);
         // The Parquet: one row per choice, an error row per failed request.
         assertEquals(11, spark.read().parquet(out.resolve("generations").toString()).count());
+        JsonNode run = json.readTree(out.resolve("run.json").toFile());
+        assertEquals("openai-batch", run.at("/parameters/input_format").asText());
+        assertEquals("openai-batch", run.at("/parameters/output_format").asText());
     }
 
     @Test

@@ -57,6 +57,11 @@ public final class ChatTemplate implements Serializable {
         return template;
     }
 
+    /** The text of the model's BOS token, as templates see it in {@code bos_token} ("" if none). */
+    public String bosToken() {
+        return bosToken;
+    }
+
     /**
      * The prompt text for {@code messages}.
      *

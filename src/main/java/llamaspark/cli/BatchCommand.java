@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,6 +22,8 @@ import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GenerationResult;
 import llamaspark.generate.GeneratorOptions;
 import llamaspark.job.JobDefaults;
+import llamaspark.job.JobOptions;
+import llamaspark.job.OpenAiBatchOutput;
 import llamaspark.job.PromptFiles;
 import llamaspark.job.PromptRow;
 import llamaspark.job.RowDefaults;
@@ -58,6 +61,14 @@ final class BatchCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--overwrite", description = "replace an existing output file")
     boolean overwrite;
+    @Option(names = "--input-format", defaultValue = "prompts",
+            description = "prompts (.txt/.jsonl/.csv rows) or openai-batch (.jsonl OpenAI batch requests). Default: ${DEFAULT-VALUE}")
+    String inputFormat;
+    @Option(names = "--output-format", defaultValue = "jsonl",
+            description = "jsonl (one line per row), or openai-batch: --out holds one OpenAI batch output line per request, in input order. Default: ${DEFAULT-VALUE}")
+    String outputFormat;
+    /** Indexes (in the rows read) of later occurrences of an id or custom_id. */
+    private final java.util.Set<Integer> duplicates = new java.util.HashSet<>();
     @Mixin
     EngineOptions engine = new EngineOptions();
     @Mixin
@@ -78,6 +89,8 @@ final class BatchCommand implements Callable<Integer> {
         if (!(maxErrorRate >= 0 && maxErrorRate <= 1)) {
             throw new BadInputException("--max-error-rate", maxErrorRate + " must be in [0, 1]");
         }
+        JobOptions.format("--input-format", inputFormat, "prompts");
+        JobOptions.format("--output-format", outputFormat, "jsonl");
         OutputFile.check(out, overwrite);
         long start = System.nanoTime();
         LoadedModel loaded = options.open();
@@ -100,13 +113,34 @@ final class BatchCommand implements Callable<Integer> {
         ObjectMapper json = new ObjectMapper().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
         long ok = 0, failed = 0, tokens = 0;
         List<String> firstErrors = new ArrayList<>();
+        boolean openAiOut = JobOptions.format("--output-format", outputFormat, "jsonl");
+        // Results by row, for the OpenAI batch output (written in input order once all are done).
+        GenerationResult[] results = openAiOut ? new GenerationResult[rows.size()] : null;
+        String[] rowErrors = new String[rows.size()];
         try (OutputStream os = Files.newOutputStream(tmp);
              BatchGenerator generator = BatchGenerator.create(weights, tokenizer,
                      GeneratorOptions.of(options.backend, batchSize).withThreads(engine.threads(Runtime.getRuntime().availableProcessors())), prof)) {
             long[] counts = new long[3];
-            List<PromptRow> bad = rows.stream().filter(r -> r.inputError() != null).toList();
-            Iterator<GenerationRequest> requests = rows.stream().filter(r -> r.inputError() == null)
-                    .map(defaults::requestFor).iterator();
+            List<PromptRow> bad = new ArrayList<>();
+            List<GenerationRequest> toRun = new ArrayList<>();
+            Map<GenerationRequest, Integer> rowOf = new IdentityHashMap<>();
+            for (int i = 0; i < rows.size(); i++) {
+                PromptRow r = rows.get(i);
+                String error = r.inputError();
+                if (error == null) {
+                    try {
+                        GenerationRequest q = defaults.requestFor(r, loaded.chatTemplate(), tokenizer);
+                        toRun.add(q);
+                        rowOf.put(q, i);
+                        continue;
+                    } catch (BadInputException e) {
+                        error = e.getMessage();
+                    }
+                }
+                rowErrors[i] = error;
+                bad.add(PromptRow.error(r.id(), r.source(), error, r.request()));
+            }
+            Iterator<GenerationRequest> requests = toRun.iterator();
             // Rows done so far, read by the progress thread: [done, failed, tokens].
             java.util.concurrent.atomic.AtomicLongArray live = new java.util.concurrent.atomic.AtomicLongArray(
                     new long[] {bad.size(), bad.size(), 0});
@@ -116,7 +150,11 @@ final class BatchCommand implements Callable<Integer> {
                 boolean more = true;
                 while (more) {
                     more = generator.advance(requests, r -> {
-                        write(json, os, record(r));
+                        if (results != null) {
+                            results[rowOf.get(r.request())] = r;
+                        } else {
+                            write(json, os, record(r));
+                        }
                         counts[r.ok() ? 0 : 1]++;
                         counts[2] += r.completionTokens().length;
                         if (!r.ok()) {
@@ -131,14 +169,19 @@ final class BatchCommand implements Callable<Integer> {
                 }
             }
             for (PromptRow r : bad) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("id", r.id());
-                m.put("source", r.source());
-                m.put("error", r.inputError());
-                write(json, os, m);
+                if (results == null) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("id", r.id());
+                    m.put("source", r.source());
+                    m.put("error", r.inputError());
+                    write(json, os, m);
+                }
                 if (firstErrors.size() < 5) {
                     firstErrors.add(r.inputError());
                 }
+            }
+            if (results != null) {
+                writeOpenAiBatch(json, os, rows, results, rowErrors, loaded, System.currentTimeMillis() / 1000);
             }
             ok = counts[0];
             failed = counts[1] + bad.size();
@@ -171,7 +214,8 @@ final class BatchCommand implements Callable<Integer> {
     private List<PromptRow> readPrompts() {
         List<PromptRow> rows = new ArrayList<>();
         Configuration hadoop = new Configuration();
-        Map<PromptFiles.Kind, List<String>> files = PromptFiles.expand(prompts, hadoop);
+        Map<PromptFiles.Kind, List<String>> files = PromptFiles.expand(prompts, hadoop,
+                JobOptions.format("--input-format", inputFormat, "prompts"));
         for (PromptFiles.Kind kind : PromptFiles.Kind.values()) {
             for (String file : files.getOrDefault(kind, List.of())) {
                 if (kind == PromptFiles.Kind.PARQUET) {
@@ -183,13 +227,58 @@ final class BatchCommand implements Callable<Integer> {
         if (rows.isEmpty()) {
             throw new BadInputException(String.join(",", prompts), "holds no prompts (every file is empty or blank)");
         }
-        Map<String, String> firstSource = new HashMap<>();
+        // An OpenAI request (all its choices) is one unit: a later line with its custom_id is a duplicate.
+        Map<String, String> firstOfRequest = new HashMap<>();
+        Map<String, String> firstOfId = new HashMap<>();
         List<PromptRow> out = new ArrayList<>(rows.size());
         for (PromptRow r : rows) {
-            String first = firstSource.putIfAbsent(r.id(), r.source());
-            out.add(first == null ? r : PromptRow.error(r.id(), r.source(), PromptFiles.duplicateMessage(r.source(), r.id(), first)));
+            String key = r.request() != null && r.request().customId() != null ? r.request().customId() : r.id();
+            String first = firstOfRequest.putIfAbsent(key, r.source());
+            if (first != null && first.equals(r.source())) {
+                first = null; // another choice of the same request
+            }
+            String firstId = firstOfId.putIfAbsent(r.id(), r.source());
+            if (first == null && firstId != null && !firstId.equals(r.source())) {
+                first = firstId;
+            }
+            if (first == null) {
+                out.add(r);
+            } else {
+                duplicates.add(out.size());
+                out.add(PromptRow.error(r.id(), r.source(), PromptFiles.duplicateMessage(r, first), r.request()));
+            }
         }
         return out;
+    }
+
+    /**
+     * One OpenAI batch output line per request, in input order: a request's rows (its choices) are
+     * consecutive and share their source line.
+     */
+    private void writeOpenAiBatch(ObjectMapper json, OutputStream os, List<PromptRow> rows, GenerationResult[] results,
+                                  String[] rowErrors, LoadedModel loaded, long created) {
+        String modelName = new org.apache.hadoop.fs.Path(options.model).getName();
+        int i = 0;
+        while (i < rows.size()) {
+            PromptRow first = rows.get(i);
+            List<OpenAiBatchOutput.Choice> choices = new ArrayList<>();
+            int j = i;
+            for (; j < rows.size() && rows.get(j).source().equals(first.source()); j++) {
+                GenerationResult r = results[j];
+                choices.add(r == null ? new OpenAiBatchOutput.Choice(null, null, null, null, rowErrors[j])
+                        : new OpenAiBatchOutput.Choice(r.completion(), r.finishReason() == null ? null : r.finishReason().label(),
+                                r.promptTokens().length == 0 ? null : r.promptTokens().length, r.completionTokens().length, r.error()));
+            }
+            boolean fromBatchFile = first.request() != null;
+            String url = fromBatchFile ? first.request().url()
+                    : first.messages() != null ? "/v1/chat/completions" : "/v1/completions";
+            boolean duplicate = duplicates.contains(i);
+            write(json, os, OpenAiBatchOutput.line(new OpenAiBatchOutput.Request(
+                    fromBatchFile ? first.request().customId() : first.id(), url,
+                    fromBatchFile ? first.request().model() : null, first.source(),
+                    duplicate || first.inputError() != null ? rowErrors[i] : null, duplicate, choices), modelName, created));
+            i = j;
+        }
     }
 
     private static Map<String, Object> record(GenerationResult r) {

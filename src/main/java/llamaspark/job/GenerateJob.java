@@ -1,9 +1,11 @@
 package llamaspark.job;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.when;
 
@@ -197,7 +199,7 @@ public final class GenerateJob {
             double loadSeconds = (System.nanoTime() - tLoad) / 1e9;
             int batchSize = fitBatch(spark, o, ref);
 
-            Dataset<Row> prompts = PromptSource.read(spark, o.prompts);
+            Dataset<Row> prompts = PromptSource.read(spark, o.prompts, o.openAiInput());
             requirePrompts(prompts, o);
 
             WorkDir work = WorkDir.open(spark.sparkContext().hadoopConfiguration(), outDir,
@@ -213,6 +215,9 @@ public final class GenerateJob {
             JobResult.RowCounts counts = writeGenerations(spark, ref, firsts, marked, work, tasks,
                     output.staged("generations"));
             List<String> firstErrors = firstErrors(spark, output.staged("generations"));
+            if (o.openAiOutput()) {
+                writeOpenAiBatch(spark, marked, output, ref, started.getEpochSecond());
+            }
 
             StageProfile cluster = writeTimings(spark, tasks, output);
 
@@ -273,11 +278,70 @@ public final class GenerateJob {
 
     /**
      * Adds duplicate_of: null for the first occurrence of an id (in file order, then line order),
-     * else the source of that first occurrence.
+     * else the source of that first occurrence. An OpenAI request is one unit: every row (choice)
+     * of a later line with a custom_id already seen is a duplicate.
      */
     static Dataset<Row> markDuplicates(Dataset<Row> prompts) {
+        Column request = coalesce(col("custom_id"), col("id"));
+        WindowSpec byRequest = Window.partitionBy(request).orderBy("input_order");
         WindowSpec byId = Window.partitionBy("id").orderBy("input_order");
-        return prompts.withColumn("duplicate_of", when(row_number().over(byId).gt(1), first("source").over(byId)));
+        Column laterRequest = when(col("input_order").gt(min("input_order").over(Window.partitionBy(request))),
+                first("source").over(byRequest));
+        Column laterId = when(row_number().over(byId).gt(1), first("source").over(byId));
+        return prompts.withColumn("duplicate_of", coalesce(laterRequest, laterId));
+    }
+
+    /** The file {@code --output-format openai-batch} adds to DIR. */
+    public static final String OPENAI_BATCH_FILE = "openai-batch.jsonl";
+
+    /**
+     * Writes DIR/openai-batch.jsonl from the written generations: one line per request (its
+     * choices' rows grouped), in input order, errors included, streamed to the driver in order.
+     */
+    private static void writeOpenAiBatch(SparkSession spark, Dataset<Row> marked, JobOutput output, ModelRef ref,
+                                         long created) throws java.io.IOException {
+        Dataset<Row> gens = spark.read().parquet(output.staged("generations")).select("id", "source", "completion",
+                "finish_reason", "prompt_tokens", "completion_tokens", "error");
+        Dataset<Row> requests = marked.select(col("id"), col("source"), col("input_order"), col("custom_id"), col("choice"),
+                col("url"), col("request_model"), col("input_error"), col("duplicate_of"), col("messages").isNotNull().as("chat"));
+        java.util.Iterator<Row> rows = requests.join(gens, CollectionConverters.asScala(List.of("id", "source")).toSeq(), "left")
+                .orderBy("input_order", "choice").toLocalIterator();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper()
+                .disable(com.fasterxml.jackson.core.JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+        output.writeAtomically(OPENAI_BATCH_FILE, out -> {
+            java.io.BufferedOutputStream os = new java.io.BufferedOutputStream(out, 1 << 16);
+            Row first = null;
+            List<OpenAiBatchOutput.Choice> choices = new ArrayList<>();
+            while (true) {
+                Row r = rows.hasNext() ? rows.next() : null;
+                if (first != null && (r == null || r.<Long>getAs("input_order").longValue() != first.<Long>getAs("input_order"))) {
+                    json.writeValue(os, OpenAiBatchOutput.line(openAiRequest(first, choices), ref.model().name(), created));
+                    os.write('\n');
+                    choices = new ArrayList<>();
+                    first = null;
+                }
+                if (r == null) {
+                    break;
+                }
+                if (first == null) {
+                    first = r;
+                }
+                choices.add(new OpenAiBatchOutput.Choice(r.getAs("completion"), r.getAs("finish_reason"), r.getAs("prompt_tokens"),
+                        r.getAs("completion_tokens"), r.getAs("error")));
+            }
+            os.flush();
+        });
+    }
+
+    /** The request of a group of rows: an OpenAI batch line's, or a plain row taken for one. */
+    private static OpenAiBatchOutput.Request openAiRequest(Row first, List<OpenAiBatchOutput.Choice> choices) {
+        boolean fromBatchFile = !first.isNullAt(first.fieldIndex("choice"));
+        boolean duplicate = !first.isNullAt(first.fieldIndex("duplicate_of"));
+        String url = fromBatchFile ? first.getAs("url")
+                : first.<Boolean>getAs("chat") ? OpenAiRequests.CHAT : OpenAiRequests.COMPLETIONS;
+        String inputError = duplicate ? choices.get(0).error() : first.getAs("input_error");
+        return new OpenAiBatchOutput.Request(fromBatchFile ? first.getAs("custom_id") : first.getAs("id"), url,
+                first.getAs("request_model"), first.getAs("source"), inputError, duplicate, choices);
     }
 
     /**
@@ -321,7 +385,7 @@ public final class GenerateJob {
                 .select(Arrays.stream(columns).map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
         Dataset<Row> duplicates = marked.filter(col("duplicate_of").isNotNull()).map((MapFunction<Row, Row>) r -> {
             PromptRow p = JobSchemas.promptRow(r);
-            String error = PromptFiles.duplicateMessage(p.source(), p.id(), r.getAs("duplicate_of"));
+            String error = PromptFiles.duplicateMessage(p, r.getAs("duplicate_of"));
             return JobSchemas.generationRow(p, null, null, error, ref.model(), null, null);
         }, Encoders.row(JobSchemas.GENERATIONS));
         done.union(duplicates).write().parquet(dir);

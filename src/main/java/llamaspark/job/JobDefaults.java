@@ -2,7 +2,11 @@ package llamaspark.job;
 
 import java.io.Serializable;
 import java.util.List;
+import llamaspark.BadInputException;
+import llamaspark.chat.ChatPrompt;
+import llamaspark.chat.ChatTemplate;
 import llamaspark.generate.GenerationRequest;
+import llamaspark.tokenizer.TextTokenizer;
 import llamaspark.sampling.SamplingParams;
 
 /** The generation parameters of rows that do not set their own. */
@@ -22,5 +26,26 @@ public record JobDefaults(int maxNewTokens, float temperature, float topP, int t
                 p.seed() != null ? p.seed() : RowSeeds.derive(seed, p.id()));
         return new GenerationRequest(p.id(), p.prompt(), s,
                 p.maxNewTokens() != null ? p.maxNewTokens() : maxNewTokens, p.stop() != null ? p.stop() : stop);
+    }
+
+    /**
+     * {@link #requestFor(PromptRow)}, with a chat row's messages rendered by the model's chat
+     * template and encoded ({@link ChatPrompt}): the request carries the rendered text and its ids.
+     *
+     * @throws BadInputException naming the row, when the model has no chat template, the template
+     *     refuses the messages or the text cannot be encoded
+     */
+    public GenerationRequest requestFor(PromptRow p, ChatTemplate template, TextTokenizer tokenizer) {
+        GenerationRequest r = requestFor(p);
+        if (p.messages() == null) {
+            return r;
+        }
+        if (template == null) {
+            throw new BadInputException(p.source(), "field 'messages' needs a chat template, and the model has none "
+                    + "(GGUF tokenizer.chat_template, or chat_template in tokenizer_config.json); give 'prompt' instead");
+        }
+        ChatPrompt chat = ChatPrompt.of(template, tokenizer, p.messages(),
+                p.addGenerationPrompt() == null || p.addGenerationPrompt(), p.source());
+        return new GenerationRequest(r.id(), chat.text(), chat.ids(), r.sampling(), r.maxNewTokens(), r.stop());
     }
 }

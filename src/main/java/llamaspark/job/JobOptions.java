@@ -23,6 +23,14 @@ public final class JobOptions {
     @Option(names = "--prompts", split = ",", description = "prompt files, directories or globs (.txt, .jsonl, .csv, .parquet)")
     List<String> prompts = new ArrayList<>();
 
+    @Option(names = "--input-format", defaultValue = "prompts",
+            description = "prompts (.txt/.jsonl/.csv/.parquet rows) or openai-batch (.jsonl OpenAI batch requests). Default: ${DEFAULT-VALUE}")
+    String inputFormat;
+
+    @Option(names = "--output-format", defaultValue = "parquet",
+            description = "parquet, or openai-batch: also DIR/openai-batch.jsonl, one OpenAI batch output line per request. Default: ${DEFAULT-VALUE}")
+    String outputFormat;
+
     @Option(names = "--out", description = "output directory (must not exist unless --overwrite); default out/job-<time>")
     String out;
 
@@ -64,6 +72,8 @@ public final class JobOptions {
         }
         model.validate();
         engine.validate();
+        openAiInput();
+        openAiOutput();
         if (partitions < 0) {
             throw new BadInputException("--partitions", partitions + " must be >= 0");
         }
@@ -78,6 +88,27 @@ public final class JobOptions {
         if (!(checkpointSeconds > 0)) {
             throw new BadInputException("--checkpoint-seconds", checkpointSeconds + " must be > 0");
         }
+    }
+
+    /** Whether --input-format is openai-batch (else prompts); names the option when it is neither. */
+    boolean openAiInput() {
+        return format("--input-format", inputFormat, "prompts");
+    }
+
+    /** Whether --output-format is openai-batch (else parquet). */
+    boolean openAiOutput() {
+        return format("--output-format", outputFormat, "parquet");
+    }
+
+    /** True for openai-batch, false for {@code other}; anything else is a mistake. */
+    public static boolean format(String option, String value, String other) {
+        if ("openai-batch".equals(value)) {
+            return true;
+        }
+        if (other.equals(value)) {
+            return false;
+        }
+        throw new BadInputException(option, "'" + value + "' is not a format; expected " + other + " or openai-batch");
     }
 
     JobDefaults jobDefaults() {

@@ -83,6 +83,23 @@ final class JobOutput {
         }
     }
 
+    /** Writes a part of the output through {@code out}. */
+    @FunctionalInterface
+    interface StreamWriter {
+        void write(OutputStream out) throws IOException;
+    }
+
+    /** Writes {@code child} under a hidden temporary name, then renames it: whole or absent. */
+    void writeAtomically(String child, StreamWriter writer) throws IOException {
+        Path tmp = new Path(staging, "." + child + ".tmp");
+        try (OutputStream out = fs.create(tmp, true)) {
+            writer.write(out);
+        }
+        if (!fs.rename(tmp, new Path(staging, child))) {
+            throw new IOException("cannot rename " + tmp + " to " + child);
+        }
+    }
+
     /** Moves the staged output into place. */
     void commit() throws IOException {
         Path old = null;

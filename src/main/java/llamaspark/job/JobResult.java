@@ -215,6 +215,8 @@ public final class JobResult {
         root.put("model", model);
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("prompts", options.prompts);
+        params.put("input_format", options.inputFormat);
+        params.put("output_format", options.outputFormat);
         params.put("partitions", partitions);
         params.put("batch_size", batchSize);
         params.put("threads_per_task", options.engine.threads);

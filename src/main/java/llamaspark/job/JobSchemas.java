@@ -4,6 +4,7 @@ import static org.apache.spark.sql.types.DataTypes.*;
 
 import java.util.List;
 import org.apache.spark.sql.Row;
+import llamaspark.chat.ChatMessage;
 import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GenerationResult;
 import llamaspark.sampling.SamplingParams;
@@ -26,18 +27,27 @@ final class JobSchemas {
                 .add("stop", createArrayType(StringType));
     }
 
+    static final StructType MESSAGE = new StructType().add("role", StringType).add("content", StringType);
+
     /**
      * Prompts after reading, before defaults. input_hash: {@link PromptRow#fingerprint()};
      * input_order: file index (in the sorted file list) times 2^40 plus the line or row number,
-     * so "first occurrence" means the same thing whatever the partitioning.
+     * so "first occurrence" means the same thing whatever the partitioning. custom_id, choice,
+     * url, request_model: the OpenAI batch request of the row (null otherwise).
      */
     static final StructType PROMPTS = withRowParameters(new StructType()
             .add("id", StringType, false)
-            .add("prompt", StringType))
+            .add("prompt", StringType)
+            .add("messages", createArrayType(MESSAGE))
+            .add("add_generation_prompt", BooleanType))
             .add("source", StringType)
             .add("input_error", StringType)
             .add("input_hash", StringType)
-            .add("input_order", LongType);
+            .add("input_order", LongType)
+            .add("custom_id", StringType)
+            .add("choice", IntegerType)
+            .add("url", StringType)
+            .add("request_model", StringType);
 
     /** DIR/generations: one row per prompt. */
     static final StructType GENERATIONS = withRowParameters(new StructType()
@@ -110,7 +120,14 @@ final class JobSchemas {
         return withRowParameters(new RowBuilder(PROMPTS), p.maxNewTokens(), p.temperature(), p.topP(), p.topK(),
                 p.minP(), p.seed(), p.stop())
                 .set("id", p.id()).set("prompt", p.prompt()).set("source", p.source()).set("input_error", p.inputError())
+                .set("messages", p.messages() == null ? null : p.messages().stream()
+                        .map(m -> (Row) new GenericRowWithSchema(new Object[] {m.role(), m.content()}, MESSAGE)).toArray(Row[]::new))
+                .set("add_generation_prompt", p.addGenerationPrompt())
                 .set("input_hash", p.fingerprint()).set("input_order", order)
+                .set("custom_id", p.request() == null ? null : p.request().customId())
+                .set("choice", p.request() == null ? null : p.request().choice())
+                .set("url", p.request() == null ? null : p.request().url())
+                .set("request_model", p.request() == null ? null : p.request().model())
                 .build();
     }
 
@@ -132,7 +149,8 @@ final class JobSchemas {
                         p.minP(), p.seed(), p.stop())
                 : withRowParameters(new RowBuilder(GENERATIONS), req.maxNewTokens(), s.temperature(), s.topP(), s.topK(),
                         s.minP(), s.seed(), req.stop());
-        return b.set("id", p.id()).set("prompt", p.prompt())
+        // A chat row's prompt is the text its messages rendered to.
+        return b.set("id", p.id()).set("prompt", req != null && req.prompt() != null ? req.prompt() : p.prompt())
                 .set("completion", ok ? r.completion() : null)
                 .set("prompt_tokens", r == null || r.promptTokens().length == 0 ? null : r.promptTokens().length)
                 .set("completion_tokens", ok ? r.completionTokens().length : null)
@@ -153,8 +171,16 @@ final class JobSchemas {
     /** A prompts row, read by field name. */
     static PromptRow promptRow(Row r) {
         List<String> stop = r.isNullAt(r.fieldIndex("stop")) ? null : r.getList(r.fieldIndex("stop"));
-        return new PromptRow(r.getAs("id"), r.getAs("prompt"), r.getAs("max_new_tokens"), r.getAs("temperature"),
+        List<ChatMessage> messages = null;
+        if (!r.isNullAt(r.fieldIndex("messages"))) {
+            List<Row> ms = r.getList(r.fieldIndex("messages"));
+            messages = ms.stream().map(m -> new ChatMessage(m.getString(0), m.getString(1))).toList();
+        }
+        PromptRow.BatchRequest request = r.isNullAt(r.fieldIndex("choice")) ? null
+                : new PromptRow.BatchRequest(r.getAs("custom_id"), r.<Integer>getAs("choice"), r.getAs("url"), r.getAs("request_model"));
+        return new PromptRow(r.getAs("id"), r.getAs("prompt"), messages, r.getAs("add_generation_prompt"),
+                r.getAs("max_new_tokens"), r.getAs("temperature"),
                 r.getAs("top_p"), r.getAs("top_k"), r.getAs("min_p"), r.getAs("seed"), stop, r.getAs("source"),
-                r.getAs("input_error"));
+                r.getAs("input_error"), request);
     }
 }

@@ -5,6 +5,7 @@ import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import llamaspark.BadInputException;
 import llamaspark.generate.BatchGenerator;
 import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GenerationResult;
@@ -97,8 +98,12 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                         if (p.inputError() != null) {
                             emit(p, null, null, p.inputError());
                         } else {
-                            next = defaults.requestFor(p);
-                            pending.put(next, p);
+                            try {
+                                next = defaults.requestFor(p, opened.model().chatTemplate(), opened.model().tokenizer());
+                                pending.put(next, p);
+                            } catch (BadInputException e) {
+                                emit(p, null, null, e.getMessage());
+                            }
                         }
                     }
                     return next != null;

@@ -10,17 +10,19 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import llamaspark.BadInputException;
+import llamaspark.chat.ChatMessage;
 
 /**
  * Turns the named fields of one input record (a JSON object, a CSV record or a Parquet row) into
- * a {@link PromptRow}. Numbers may arrive as numbers or as text (CSV); {@code stop} may be one
+ * a {@link PromptRow}: {@code prompt}, or {@code messages} (a chat) with optional
+ * {@code add_generation_prompt}, never both. Numbers may arrive as numbers or as text (CSV); {@code stop} may be one
  * string or a list (in CSV, a JSON array). Any field of the wrong type is an error naming it. A field
  * whose name is within {@link #TYPO_DISTANCE} edits of a known one ({@code temprature}) is taken for
  * a misspelling and makes the row an error; other extra fields (metadata columns) are ignored.
  */
 final class PromptFields {
-    static final List<String> NAMES = List.of("id", "prompt", "max_new_tokens", "temperature", "top_p", "top_k",
-            "min_p", "seed", "stop");
+    static final List<String> NAMES = List.of("id", "prompt", "messages", "add_generation_prompt", "max_new_tokens",
+            "temperature", "top_p", "top_k", "min_p", "seed", "stop");
     /** An unknown field this close (edits, case ignored) to a known one is a misspelling of it. */
     static final int TYPO_DISTANCE = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -86,13 +88,25 @@ final class PromptFields {
                 }
             }
             Object prompt = field.apply("prompt");
-            if (prompt == null) {
+            Object messages = field.apply("messages");
+            if ("".equals(messages)) {
+                messages = null; // an empty CSV cell
+            }
+            if (prompt != null && messages != null) {
+                throw new BadInputException(source, "has both 'prompt' and 'messages'; give one of them");
+            }
+            if (prompt == null && messages == null) {
                 throw new BadInputException(source, "missing field 'prompt'");
             }
-            if (!(prompt instanceof String)) {
+            if (prompt != null && !(prompt instanceof String)) {
                 throw new BadInputException(source, "field 'prompt' must be a string, got " + describe(prompt));
             }
-            return new PromptRow(id, (String) prompt,
+            Boolean addGenerationPrompt = bool(field, "add_generation_prompt", source);
+            if (prompt != null && addGenerationPrompt != null) {
+                throw new BadInputException(source, "field 'add_generation_prompt' applies to 'messages' rows only");
+            }
+            return new PromptRow(id, (String) prompt, messages == null ? null : messages(messages, "messages", source),
+                    addGenerationPrompt,
                     integer(field, "max_new_tokens", source),
                     decimal(field, "temperature", source),
                     decimal(field, "top_p", source),
@@ -100,7 +114,7 @@ final class PromptFields {
                     decimal(field, "min_p", source),
                     longInteger(field, "seed", source),
                     stop(field.apply("stop"), source),
-                    source, null);
+                    source, null, null);
         } catch (BadInputException e) {
             return PromptRow.error(id, source, e.getMessage());
         }
@@ -111,7 +125,7 @@ final class PromptFields {
         return JSON.convertValue(object, JSON.getTypeFactory().constructMapType(Map.class, String.class, Object.class));
     }
 
-    private static Integer integer(Function<String, Object> f, String name, String source) {
+    static Integer integer(Function<String, Object> f, String name, String source) {
         Long v = longInteger(f, name, source);
         if (v == null) {
             return null;
@@ -122,7 +136,7 @@ final class PromptFields {
         return v.intValue();
     }
 
-    private static Long longInteger(Function<String, Object> f, String name, String source) {
+    static Long longInteger(Function<String, Object> f, String name, String source) {
         Object v = f.apply(name);
         if (v == null || "".equals(v)) {
             return null;
@@ -143,7 +157,7 @@ final class PromptFields {
         throw new BadInputException(source, "field '" + name + "' must be an integer, got " + describe(v));
     }
 
-    private static Float decimal(Function<String, Object> f, String name, String source) {
+    static Float decimal(Function<String, Object> f, String name, String source) {
         Object v = f.apply(name);
         if (v == null || "".equals(v)) {
             return null;
@@ -161,7 +175,7 @@ final class PromptFields {
         throw new BadInputException(source, "field '" + name + "' must be a number, got " + describe(v));
     }
 
-    private static List<String> stop(Object v, String source) {
+    static List<String> stop(Object v, String source) {
         if (v == null || "".equals(v)) {
             return null;
         }
@@ -188,7 +202,71 @@ final class PromptFields {
         throw new BadInputException(source, "field 'stop' must be a string or a list of strings, got " + describe(v));
     }
 
-    private static String describe(Object v) {
+    static Boolean bool(Function<String, Object> f, String name, String source) {
+        Object v = f.apply(name);
+        if (v == null || "".equals(v)) {
+            return null;
+        }
+        if (v instanceof Boolean b) {
+            return b;
+        }
+        if (v instanceof String s && (s.trim().equalsIgnoreCase("true") || s.trim().equalsIgnoreCase("false"))) {
+            return Boolean.parseBoolean(s.trim());
+        }
+        throw new BadInputException(source, "field '" + name + "' must be true or false, got " + describe(v));
+    }
+
+    /**
+     * A chat: a list of {role, content} objects with string values (in CSV, a JSON array). Maps
+     * (JSON) and Spark rows (Parquet structs) alike; extra keys of a message (name, ...) are ignored.
+     */
+    static List<ChatMessage> messages(Object v, String name, String source) {
+        if (v instanceof String s && s.trim().startsWith("[")) {
+            try {
+                v = JSON.readValue(s, List.class);
+            } catch (JsonProcessingException e) {
+                throw new BadInputException(source, "field '" + name + "' is not a JSON array of {role, content} objects: "
+                        + describe(s));
+            }
+        }
+        if (!(v instanceof List<?> list)) {
+            throw new BadInputException(source, "field '" + name + "' must be a list of {role, content} objects, got "
+                    + describe(v));
+        }
+        if (list.isEmpty()) {
+            throw new BadInputException(source, "field '" + name + "' is an empty list");
+        }
+        List<ChatMessage> out = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            Object m = list.get(i);
+            Function<String, Object> get;
+            if (m instanceof Map<?, ?> map) {
+                get = map::get;
+            } else if (m instanceof org.apache.spark.sql.Row row) {
+                get = k -> java.util.Arrays.asList(row.schema().fieldNames()).contains(k) ? row.get(row.fieldIndex(k)) : null;
+            } else {
+                throw new BadInputException(source, "field '" + name + "[" + i + "]' must be an object with 'role' and 'content', got "
+                        + describe(m));
+            }
+            String[] values = new String[2];
+            String[] keys = {"role", "content"};
+            for (int k = 0; k < 2; k++) {
+                Object x = get.apply(keys[k]);
+                if (x == null) {
+                    throw new BadInputException(source, "field '" + name + "[" + i + "]' has no '" + keys[k] + "'");
+                }
+                if (!(x instanceof String str)) {
+                    throw new BadInputException(source, "field '" + name + "[" + i + "]." + keys[k] + "' must be a string, got "
+                            + describe(x));
+                }
+                values[k] = str;
+            }
+            out.add(new ChatMessage(values[0], values[1]));
+        }
+        return out;
+    }
+
+    static String describe(Object v) {
         if (v instanceof String s) {
             return "\"" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "\"";
         }

@@ -33,7 +33,8 @@ import org.apache.hadoop.util.LineReader;
  * where it was.
  */
 public final class PromptFiles {
-    public enum Kind { TXT, JSONL, CSV, PARQUET }
+    /** File kinds; OPENAI_BATCH is how .jsonl files are read under {@code --input-format openai-batch}. */
+    public enum Kind { TXT, JSONL, CSV, PARQUET, OPENAI_BATCH }
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final CsvMapper CSV = new CsvMapper();
@@ -77,6 +78,23 @@ public final class PromptFiles {
         }
         out.values().forEach(l -> l.sort(null));
         return out;
+    }
+
+    /**
+     * {@link #expand(List, Configuration)}; with {@code openAiBatch} every file must be .jsonl and
+     * is read as OpenAI batch requests ({@link Kind#OPENAI_BATCH}).
+     */
+    public static Map<Kind, List<String>> expand(List<String> inputs, Configuration hadoop, boolean openAiBatch) {
+        Map<Kind, List<String>> files = expand(inputs, hadoop);
+        if (!openAiBatch) {
+            return files;
+        }
+        for (Map.Entry<Kind, List<String>> e : files.entrySet()) {
+            if (e.getKey() != Kind.JSONL) {
+                throw new BadInputException(e.getValue().get(0), "--input-format openai-batch reads .jsonl files only");
+            }
+        }
+        return Map.of(Kind.OPENAI_BATCH, files.get(Kind.JSONL));
     }
 
     private static int count(Map<Kind, List<String>> m) {
@@ -127,15 +145,33 @@ public final class PromptFiles {
             Text text = new Text();
             long number = 0;
             while (lines.readLine(text) > 0) {
-                PromptRow row = line(kind, path, ++number, text.getBytes(), text.getLength());
-                if (row != null) {
-                    rows.add(row);
-                }
+                rows.addAll(lines(kind, path, ++number, text.getBytes(), text.getLength()));
             }
             return rows;
         } catch (IOException e) {
             throw new BadInputException(path, "cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The rows of line {@code number} of a txt, jsonl or OpenAI batch file: none for a blank line,
+     * one per choice of an OpenAI request, else one.
+     */
+    public static List<PromptRow> lines(Kind kind, String path, long number, byte[] bytes, int length) {
+        if (kind == Kind.OPENAI_BATCH) {
+            return OpenAiRequests.line(path, number, bytes, length);
+        }
+        PromptRow row = line(kind, path, number, bytes, length);
+        return row == null ? List.of() : List.of(row);
+    }
+
+    /** The error of a later occurrence of a row's id (of an OpenAI request's custom_id): the first one runs. */
+    public static String duplicateMessage(PromptRow row, String firstSource) {
+        if (row.request() != null && row.request().customId() != null) {
+            return row.source() + ": duplicate custom_id '" + row.request().customId() + "'; its first occurrence, at "
+                    + firstSource + ", runs";
+        }
+        return duplicateMessage(row.source(), row.id(), firstSource);
     }
 
     /** The error of a later occurrence of an id: the first one runs. */
@@ -190,7 +226,7 @@ public final class PromptFiles {
             return null;
         }
         if (kind == Kind.TXT) {
-            return new PromptRow(id, text, null, null, null, null, null, null, null, source, null);
+            return PromptRow.text(id, text, source);
         }
         JsonNode node;
         try {
@@ -251,7 +287,7 @@ public final class PromptFiles {
                             + rootMessage(e)));
                     break;
                 }
-                if (rows.isEmpty() && !record.containsKey("prompt")) {
+                if (rows.isEmpty() && !record.containsKey("prompt") && !record.containsKey("messages")) {
                     rows.add(PromptRow.error(defaultId(path, 1), name + ":1", name + ":1: the CSV header has no 'prompt' column"));
                     break;
                 }

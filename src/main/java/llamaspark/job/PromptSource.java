@@ -38,7 +38,13 @@ final class PromptSource {
     }
 
     static Dataset<Row> read(SparkSession spark, List<String> inputs) {
-        Map<PromptFiles.Kind, List<String>> files = PromptFiles.expand(inputs, spark.sparkContext().hadoopConfiguration());
+        return read(spark, inputs, false);
+    }
+
+    /** With {@code openAiBatch}, the files are .jsonl OpenAI batch requests ({@link OpenAiRequests}). */
+    static Dataset<Row> read(SparkSession spark, List<String> inputs, boolean openAiBatch) {
+        Map<PromptFiles.Kind, List<String>> files = PromptFiles.expand(inputs, spark.sparkContext().hadoopConfiguration(),
+                openAiBatch);
         // One index per file in a stable order, for "first occurrence" of an id.
         List<String> all = new ArrayList<>();
         for (PromptFiles.Kind kind : PromptFiles.Kind.values()) {
@@ -52,8 +58,9 @@ final class PromptSource {
         List<Dataset<Row>> parts = new ArrayList<>();
         List<String> lines = new ArrayList<>(files.getOrDefault(PromptFiles.Kind.TXT, List.of()));
         lines.addAll(files.getOrDefault(PromptFiles.Kind.JSONL, List.of()));
+        lines.addAll(files.getOrDefault(PromptFiles.Kind.OPENAI_BATCH, List.of()));
         if (!lines.isEmpty()) {
-            parts.add(spark.createDataFrame(lineFiles(jsc, lines, fileIndex), JobSchemas.PROMPTS));
+            parts.add(spark.createDataFrame(lineFiles(jsc, lines, fileIndex, openAiBatch), JobSchemas.PROMPTS));
         }
         List<String> csv = files.getOrDefault(PromptFiles.Kind.CSV, List.of());
         if (!csv.isEmpty()) {
@@ -87,7 +94,8 @@ final class PromptSource {
      * first line number for pass two, which parses.
      */
     @SuppressWarnings("unchecked")
-    private static JavaRDD<Row> lineFiles(JavaSparkContext jsc, List<String> paths, Map<String, Integer> fileIndex) {
+    private static JavaRDD<Row> lineFiles(JavaSparkContext jsc, List<String> paths, Map<String, Integer> fileIndex,
+                                          boolean openAiBatch) {
         JavaNewHadoopRDD<LongWritable, Text> splits = (JavaNewHadoopRDD<LongWritable, Text>) jsc.newAPIHadoopFile(
                 String.join(",", paths), TextInputFormat.class, LongWritable.class, Text.class, jsc.hadoopConfiguration());
         List<Tuple2<String, long[]>> counts = splits.mapPartitionsWithInputSplit((split, it) -> {
@@ -117,24 +125,23 @@ final class PromptSource {
         return splits.mapPartitionsWithInputSplit((split, it) -> {
             FileSplit s = (FileSplit) split;
             String path = s.getPath().toString();
-            PromptFiles.Kind kind = PromptFiles.kindOf(s.getPath().getName());
+            PromptFiles.Kind kind = openAiBatch ? PromptFiles.Kind.OPENAI_BATCH : PromptFiles.kindOf(s.getPath().getName());
             int file = index.value().getOrDefault(path, -1);
             long start = first.value().get(path + "@" + s.getStart());
             return new Iterator<Row>() {
                 private long line = start - 1;
-                private Row next;
+                private final java.util.ArrayDeque<Row> next = new java.util.ArrayDeque<>(); // a line's rows
 
                 @Override
                 public boolean hasNext() {
-                    while (next == null && it.hasNext()) {
+                    while (next.isEmpty() && it.hasNext()) {
                         Text t = it.next()._2();
                         line++;
-                        PromptRow p = PromptFiles.line(kind, path, line, t.getBytes(), t.getLength());
-                        if (p != null) {
-                            next = JobSchemas.promptRow(p, JobSchemas.inputOrder(file, line));
+                        for (PromptRow p : PromptFiles.lines(kind, path, line, t.getBytes(), t.getLength())) {
+                            next.add(JobSchemas.promptRow(p, JobSchemas.inputOrder(file, line)));
                         }
                     }
-                    return next != null;
+                    return !next.isEmpty();
                 }
 
                 @Override
@@ -142,9 +149,7 @@ final class PromptSource {
                     if (!hasNext()) {
                         throw new NoSuchElementException();
                     }
-                    Row r = next;
-                    next = null;
-                    return r;
+                    return next.poll();
                 }
             };
         }, true);

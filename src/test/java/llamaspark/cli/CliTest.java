@@ -254,4 +254,61 @@ class CliTest {
         assertEquals(2, noTokenizer.exit());
         assertTrue(noTokenizer.err().contains("--tokenizer: no tokenizer given (only GGUF files carry their own)"), noTokenizer.err());
     }
+
+    @Test
+    void batchReadsAndWritesOpenAiBatchFiles(@TempDir Path dir) throws Exception {
+        Path model = llamaspark.job.ChatGguf.withTemplate(Oracles.DIR.resolve("gguf/aidreams260K-f32.gguf"),
+                Files.readString(Path.of("src/test/resources/chat-templates/zephyr.jinja")), dir.resolve("zephyr.gguf"));
+        String post = "\"method\": \"POST\", \"url\": ";
+        String chat = "[{\"role\": \"user\", \"content\": \"Once upon a time\"}]";
+        Path in = dir.resolve("requests.jsonl");
+        Files.writeString(in, String.join("\n",
+                "{\"custom_id\": \"c-text\", " + post + "\"/v1/completions\", \"body\": {\"prompt\": \"Once upon a time\", "
+                        + "\"max_tokens\": 20, \"temperature\": 0}}",
+                "{\"custom_id\": \"c-n3\", " + post + "\"/v1/chat/completions\", \"body\": {\"messages\": " + chat
+                        + ", \"max_tokens\": 6, \"n\": 3, \"seed\": 1}}",
+                "{\"custom_id\": \"c-text\", " + post + "\"/v1/completions\", \"body\": {\"prompt\": \"again\"}}",
+                "{\"custom_id\": \"c-tools\", " + post + "\"/v1/chat/completions\", \"body\": {\"messages\": " + chat
+                        + ", \"tools\": [{\"type\": \"function\"}]}}",
+                "not json"));
+        Path out = dir.resolve("out.jsonl");
+        Run r = run("batch", "--model", model.toString(), "--prompts", in.toString(), "--out", out.toString(),
+                "--input-format", "openai-batch", "--output-format", "openai-batch", "--max-error-rate", "1");
+        assertEquals(0, r.exit(), r.err());
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.util.List<com.fasterxml.jackson.databind.JsonNode> o = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(out)) {
+            o.add(json.readTree(line));
+        }
+        assertEquals(java.util.Arrays.asList("c-text", "c-n3", "c-text", "c-tools", null),
+                o.stream().map(n -> n.get("custom_id").isNull() ? null : n.get("custom_id").asText()).toList());
+        assertEquals(3, o.get(1).at("/response/body/choices").size());
+        assertEquals("chat.completion", o.get(1).at("/response/body/object").asText());
+        assertEquals("duplicate_custom_id", o.get(2).at("/error/code").asText());
+        assertEquals("requests.jsonl:4: field 'body.tools' is not supported: only its default ([]) is accepted, got [{type=function}]",
+                o.get(3).at("/error/message").asText());
+        assertTrue(o.get(4).at("/error/message").asText().startsWith("requests.jsonl:5: malformed JSON: "));
+
+        // The completion request gives what a prompt row with the same text and parameters gives.
+        Path plainIn = dir.resolve("plain.jsonl");
+        Files.writeString(plainIn, "{\"id\": \"p\", \"prompt\": \"Once upon a time\", \"max_new_tokens\": 20, \"temperature\": 0}\n");
+        Path plainOut = dir.resolve("plain-out.jsonl");
+        assertEquals(0, run("batch", "--model", model.toString(), "--prompts", plainIn.toString(), "--out", plainOut.toString()).exit());
+        com.fasterxml.jackson.databind.JsonNode p = json.readTree(Files.readAllLines(plainOut).get(0));
+        com.fasterxml.jackson.databind.JsonNode body = o.get(0).at("/response/body");
+        assertEquals(p.get("completion").asText(), body.at("/choices/0/text").asText());
+        assertEquals(p.get("prompt_tokens").asInt(), body.at("/usage/prompt_tokens").asInt());
+        assertEquals(p.get("completion_tokens").asInt(), body.at("/usage/completion_tokens").asInt());
+        assertEquals(p.get("finish_reason").asText().equals("length") ? "length" : "stop", body.at("/choices/0/finish_reason").asText());
+
+        Run txt = run("batch", "--model", model.toString(), "--prompts", "data/prompts.txt", "--out", dir.resolve("x.jsonl").toString(),
+                "--input-format", "openai-batch");
+        assertEquals(2, txt.exit());
+        assertEquals(1, txt.err().strip().lines().count(), txt.err());
+        assertTrue(txt.err().strip().endsWith("data/prompts.txt: --input-format openai-batch reads .jsonl files only"), txt.err());
+        Run format = run("batch", "--model", model.toString(), "--prompts", in.toString(), "--out", dir.resolve("y.jsonl").toString(),
+                "--output-format", "parquet");
+        assertEquals(2, format.exit());
+        assertEquals("llamaspark: --output-format: 'parquet' is not a format; expected jsonl or openai-batch", format.err().strip());
+    }
 }

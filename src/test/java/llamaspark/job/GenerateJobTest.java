@@ -3,6 +3,7 @@ package llamaspark.job;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -736,5 +737,174 @@ class GenerateJobTest {
         assertFalse(spark.sparkContext().isStopped(), "no session was started (nor this one stopped)");
         Thread.sleep(200); // the listener bus is asynchronous
         assertEquals(0, tasks.get(), "no Spark task ran");
+    }
+
+    /** The aidreams260K GGUF (llama.cpp's) with Zephyr's chat template added. */
+    private static Path zephyrGguf() throws Exception {
+        Path p = dir.resolve("zephyr.gguf");
+        if (!Files.exists(p)) {
+            ChatGguf.withTemplate(F32_GGUF, ChatAndBatchRowsTest.template("zephyr"), p);
+        }
+        return p;
+    }
+
+    private static String json(Object o) throws Exception {
+        return new ObjectMapper().writeValueAsString(o);
+    }
+
+    @Test
+    void messagesRowsAreRenderedWithTheModelsChatTemplate() throws Exception {
+        List<llamaspark.chat.ChatMessage> chat = List.of(new llamaspark.chat.ChatMessage("system", "Tell stories."),
+                new llamaspark.chat.ChatMessage("user", "Once upon a time"));
+        List<Map<String, String>> messages = chat.stream().map(m -> Map.of("role", m.role(), "content", m.content())).toList();
+        String zephyr = ChatAndBatchRowsTest.template("zephyr");
+        String rendered = ChatAndBatchRowsTest.jinja(zephyr, chat, true, "<s>", "</s>");
+        String renderedNoGen = ChatAndBatchRowsTest.jinja(zephyr, chat, false, "<s>", "</s>");
+        String greedy = ", \"temperature\": 0, \"max_new_tokens\": 40}";
+        Path in = write("chat.jsonl", String.join("\n",
+                "{\"id\": \"chat\", \"messages\": " + json(messages) + greedy,
+                "{\"id\": \"text\", \"prompt\": " + json(rendered) + greedy,
+                "{\"id\": \"nogen\", \"add_generation_prompt\": false, \"messages\": " + json(messages) + greedy,
+                "{\"id\": \"both\", \"prompt\": \"x\", \"messages\": " + json(messages) + "}"));
+        Path parquetDir = dir.resolve("chat-parquet");
+        Files.createDirectories(parquetDir);
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType().add("id", "string")
+                .add("messages", org.apache.spark.sql.types.DataTypes.createArrayType(new org.apache.spark.sql.types.StructType()
+                        .add("role", "string").add("content", "string"))).add("temperature", "float").add("max_new_tokens", "int");
+        writeParquet(parquetDir.resolve("m.parquet"), List.of(org.apache.spark.sql.RowFactory.create("pq",
+                chat.stream().map(m -> org.apache.spark.sql.RowFactory.create(m.role(), m.content())).toList(), 0f, 40)), schema);
+        Map<String, Row> g = generations(jobOn(List.of("--model", zephyrGguf().toString()),
+                "--prompts", in + "," + parquetDir, "--partitions", "2"));
+        assertNull(g.get("chat").getAs("error"));
+        assertEquals(rendered, g.get("chat").getAs("prompt"), "the row records the text its messages rendered to");
+        assertEquals(renderedNoGen, g.get("nogen").getAs("prompt"));
+        assertTrue(ids(g.get("chat")).length > 0);
+        assertArrayEquals(ids(g.get("text")), ids(g.get("chat")), "greedy: as a prompt row holding the rendered text");
+        assertEquals((int) g.get("text").getAs("prompt_tokens"), (int) g.get("chat").getAs("prompt_tokens"));
+        assertEquals((String) g.get("text").getAs("completion"), g.get("chat").getAs("completion"));
+        assertNull(g.get("pq").getAs("error"));
+        assertArrayEquals(ids(g.get("chat")), ids(g.get("pq")), "a Parquet messages column reads alike");
+        assertEquals(in.getFileName() + ":4: has both 'prompt' and 'messages'; give one of them", g.get("both").getAs("error"));
+
+        // A model without a chat template: the messages rows are error rows, the others run.
+        Map<String, Row> plain = generations(jobOn(List.of("--model", F32_GGUF.toString()), "--prompts", in.toString()));
+        assertTrue(((String) plain.get("chat").getAs("error")).startsWith(in.getFileName()
+                + ":1: field 'messages' needs a chat template, and the model has none"), (String) plain.get("chat").getAs("error"));
+        assertNull(plain.get("text").getAs("error"));
+    }
+
+    @Test
+    void openAiBatchFileRoundTripsThroughTheJob() throws Exception {
+        String post = "\"method\": \"POST\", \"url\": ";
+        String chat = "[{\"role\": \"user\", \"content\": \"Once upon a time\"}]";
+        Path in = write("requests.jsonl", String.join("\n",
+                "{\"custom_id\": \"c-text\", " + post + "\"/v1/completions\", \"body\": {\"model\": \"gpt-3.5-turbo-instruct\", "
+                        + "\"prompt\": \"Once upon a time\", \"max_tokens\": 20, \"temperature\": 0}}",
+                "{\"custom_id\": \"c-chat\", " + post + "\"/v1/chat/completions\", \"body\": {\"messages\": " + chat
+                        + ", \"max_completion_tokens\": 20, \"temperature\": 0, \"stop\": [\"zzz\"]}}",
+                "{\"custom_id\": \"c-n3\", " + post + "\"/v1/completions\", \"body\": {\"prompt\": \"The cat\", \"max_tokens\": 12, "
+                        + "\"temperature\": 1, \"top_p\": 1, \"seed\": 5, \"n\": 3}}",
+                "{\"custom_id\": \"c-text\", " + post + "\"/v1/completions\", \"body\": {\"prompt\": \"again\"}}",
+                "{\"custom_id\": \"c-embed\", " + post + "\"/v1/embeddings\", \"body\": {\"input\": \"x\"}}",
+                "",
+                "{\"custom_id\": \"c-noprompt\", " + post + "\"/v1/completions\", \"body\": {\"max_tokens\": 3}}",
+                "{\"custom_id\": \"c-broken\", " + post,
+                "{\"custom_id\": \"c-chat2\", " + post + "\"/v1/chat/completions\", \"body\": {\"messages\": " + chat
+                        + ", \"max_tokens\": 8, \"n\": 2}}"));
+        Path out = jobOn(List.of("--model", zephyrGguf().toString()), "--prompts", in.toString(), "--partitions", "3",
+                "--input-format", "openai-batch", "--output-format", "openai-batch");
+        // By id; the later duplicate of c-text shares its id (its error row is checked in the file below).
+        Map<String, Row> g = Arrays.stream((Row[]) spark.read().parquet(out.resolve("generations").toString()).collect())
+                .collect(Collectors.toMap(r -> r.getAs("id"), r -> r, (a, b) -> a.getAs("error") == null ? a : b));
+        List<String> lines = Files.readAllLines(out.resolve("openai-batch.jsonl"), StandardCharsets.UTF_8);
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> o = new ArrayList<>();
+        for (String line : lines) {
+            o.add(json.readTree(line)); // each line parses as JSON
+        }
+        List<String> customIds = o.stream().map(n -> n.get("custom_id").isNull() ? null : n.get("custom_id").asText()).toList();
+        assertEquals(Arrays.asList("c-text", "c-chat", "c-n3", "c-text", "c-embed", "c-noprompt", null, "c-chat2"), customIds,
+                "one line per request, in input order; a line whose JSON is broken has no custom_id");
+        for (JsonNode n : o) {
+            List<String> fields = new ArrayList<>();
+            n.fieldNames().forEachRemaining(fields::add);
+            assertEquals(List.of("id", "custom_id", "response", "error"), fields, n::toString);
+            assertTrue(n.get("id").asText().startsWith("batch_req_"), n::toString);
+            assertTrue(n.get("response").isNull() != n.get("error").isNull(), n::toString);
+        }
+        assertEquals(8, o.stream().map(n -> n.get("id").asText()).distinct().count(), "ids are distinct");
+
+        String[] okIds = {"c-text", "c-chat", "c-n3", "c-chat2"};
+        int[] okLines = {0, 1, 2, 7};
+        int[] n = {1, 1, 3, 2};
+        for (int k = 0; k < okIds.length; k++) {
+            JsonNode r = o.get(okLines[k]);
+            assertEquals(200, r.at("/response/status_code").asInt(), r::toString);
+            JsonNode body = r.at("/response/body");
+            boolean isChat = okIds[k].startsWith("c-chat");
+            assertEquals(isChat ? "chat.completion" : "text_completion", body.get("object").asText());
+            assertEquals(n[k], body.get("choices").size(), okIds[k]);
+            long prompt = 0, completion = 0;
+            for (int i = 0; i < n[k]; i++) {
+                Row row = g.get(n[k] == 1 ? okIds[k] : okIds[k] + "#" + i);
+                assertNull(row.getAs("error"));
+                JsonNode c = body.get("choices").get(i);
+                assertEquals(i, c.get("index").asInt());
+                assertEquals((String) row.getAs("completion"), isChat ? c.at("/message/content").asText() : c.get("text").asText());
+                if (isChat) {
+                    assertEquals("assistant", c.at("/message/role").asText());
+                }
+                String ours = row.getAs("finish_reason");
+                assertEquals(ours.equals("length") ? "length" : "stop", c.get("finish_reason").asText());
+                prompt = (int) row.getAs("prompt_tokens");
+                completion += (int) row.getAs("completion_tokens");
+            }
+            assertEquals(prompt, body.at("/usage/prompt_tokens").asLong(), okIds[k]);
+            assertEquals(completion, body.at("/usage/completion_tokens").asLong(), okIds[k]);
+            assertEquals(prompt + completion, body.at("/usage/total_tokens").asLong(), okIds[k]);
+        }
+        assertEquals("gpt-3.5-turbo-instruct", o.get(0).at("/response/body/model").asText(), "body.model is recorded");
+        assertEquals("zephyr.gguf", o.get(1).at("/response/body/model").asText());
+        // n = 3 with a seed: seeds 5, 6, 7; without one: derived per choice, distinct.
+        assertEquals(List.of(5L, 6L, 7L), List.of(g.get("c-n3#0").<Long>getAs("seed"), g.get("c-n3#1").<Long>getAs("seed"),
+                g.get("c-n3#2").<Long>getAs("seed")));
+        assertNotEquals(g.get("c-chat2#0").<Long>getAs("seed"), g.get("c-chat2#1").<Long>getAs("seed"));
+        // The chat request's prompt is the model's template rendered (as @huggingface/jinja renders it).
+        assertEquals(ChatAndBatchRowsTest.jinja(ChatAndBatchRowsTest.template("zephyr"),
+                List.of(new llamaspark.chat.ChatMessage("user", "Once upon a time")), true, "<s>", "</s>"), g.get("c-chat").getAs("prompt"));
+
+        String name = in.getFileName().toString();
+        String[][] errors = {
+            {"3", "duplicate_custom_id", name + ":4: duplicate custom_id 'c-text'; its first occurrence, at " + name + ":1, runs"},
+            {"4", "invalid_request", name + ":5: field 'url' is \"/v1/embeddings\"; supported: /v1/completions, /v1/chat/completions"},
+            {"5", "invalid_request", name + ":7: missing field 'body.prompt'"},
+        };
+        for (String[] e : errors) {
+            JsonNode r = o.get(Integer.parseInt(e[0]));
+            assertTrue(r.get("response").isNull());
+            assertEquals(e[1], r.at("/error/code").asText(), r::toString);
+            assertEquals(e[2], r.at("/error/message").asText());
+        }
+        assertEquals("invalid_request", o.get(6).at("/error/code").asText());
+        assertTrue(o.get(6).at("/error/message").asText().startsWith(name + ":8: malformed JSON: "), o.get(6)::toString);
+        // The Parquet: one row per choice, an error row per failed request.
+        assertEquals(11, spark.read().parquet(out.resolve("generations").toString()).count());
+        JsonNode run = json.readTree(out.resolve("run.json").toFile());
+        assertEquals("openai-batch", run.at("/parameters/input_format").asText());
+        assertEquals("openai-batch", run.at("/parameters/output_format").asText());
+    }
+
+    @Test
+    void openAiBatchInputTakesJsonlOnlyAndFormatsAreChecked() {
+        BadInputException e = assertThrows(BadInputException.class, () -> job("--prompts", "data/prompts.txt",
+                "--input-format", "openai-batch"));
+        assertTrue(e.getMessage().endsWith("data/prompts.txt: --input-format openai-batch reads .jsonl files only"), e.getMessage());
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = GenerateJob.run(new PrintStream(new ByteArrayOutputStream()), new PrintStream(err), "--prompts", "data/prompts.txt",
+                "--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
+                "--output-format", "csv");
+        assertEquals(2, code);
+        assertEquals("llamaspark job: --output-format: 'csv' is not a format; expected parquet or openai-batch\n",
+                err.toString(StandardCharsets.UTF_8));
     }
 }

@@ -39,25 +39,38 @@ public abstract class VectorSoftmax {
      */
     abstract float expShifted(float[] x, int off, int n, float shift, boolean sum);
 
-    /** The largest of x[off, off + n). */
+    /** The largest of x[off, off + n); four accumulators, so no max waits on the one before (max is exact in any order). */
     public final float max(float[] x, int off, int n) {
-        FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
         int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += LANES) {
-            vmax = vmax.max(FloatVector.fromArray(F, x, off + i));
+        for (int bound = n - 4 * LANES; i <= bound; i += 4 * LANES) {
+            m0 = m0.max(FloatVector.fromArray(F, x, off + i));
+            m1 = m1.max(FloatVector.fromArray(F, x, off + i + LANES));
+            m2 = m2.max(FloatVector.fromArray(F, x, off + i + 2 * LANES));
+            m3 = m3.max(FloatVector.fromArray(F, x, off + i + 3 * LANES));
         }
-        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            m0 = m0.max(FloatVector.fromArray(F, x, off + i));
+        }
+        float max = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
             max = Math.max(max, x[off + i]);
         }
         return max;
     }
 
+    /**
+     * The first half of {@link #softmax}: x[i] = exp(x[i] - max) in place; returns their sum,
+     * which {@code softmax} then divides each by (a caller may fuse that division with other work).
+     */
+    public final float exponentials(float[] x, int off, int n) {
+        return expShifted(x, off, n, max(x, off, n), true);
+    }
+
     /** In-place softmax of x[off, off + n). */
     public final void softmax(float[] x, int off, int n) {
         int bound = F.loopBound(n), i;
-        float max = max(x, off, n);
-        float sum = expShifted(x, off, n, max, true);
+        float sum = exponentials(x, off, n);
         FloatVector vsum = FloatVector.broadcast(F, sum);
         for (i = 0; i < bound; i += LANES) {
             FloatVector.fromArray(F, x, off + i).div(vsum).intoArray(x, off + i);

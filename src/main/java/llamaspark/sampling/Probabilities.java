@@ -1,17 +1,22 @@
 package llamaspark.sampling;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import llamaspark.model.LlamaMath;
 import llamaspark.model.kernel.VectorSoftmax;
 
 /**
- * The vector work of sampling over a distribution of VS values: softmax, its largest value, and
- * fetching one probability bucket. Scalar in run.c's order ({@link #scalar}) or SIMD
+ * The vector work of sampling over a distribution of VS values: softmax, its largest value,
+ * normalizing and bucketing in one pass, and fetching one probability bucket. Scalar in run.c's order ({@link #scalar}) or SIMD
  * ({@link #vector}, with the softmax of the backend's order). One instance per thread.
  */
 abstract class Probabilities {
+    /** Values the vector {@link #normalizeAndCount} widens at a time (so they are read back from the first-level cache). */
+    static final int CHUNK = 512;
 
     /** In-place softmax of x[off, off + n). */
     abstract void softmax(float[] x, int off, int n);
@@ -19,11 +24,45 @@ abstract class Probabilities {
     /** The largest of x[off, off + n). */
     abstract float max(float[] x, int off, int n);
 
+    /** The first half of {@link #softmax}: x[i] = exp(x[i] - max) in place; returns their sum. */
+    abstract float exponentials(float[] x, int off, int n);
+
+    /**
+     * The second half of {@link #softmax} (x[i] /= sum, the same bits) fused with adding each
+     * x[i] >= cutoff to its bucket's mass in {@code buckets} (set up by {@link NucleusBuckets#reset}
+     * for that cutoff), in double precision.
+     */
+    abstract void normalizeAndCount(float[] x, int off, int n, float sum, float cutoff, NucleusBuckets buckets);
+
     /**
      * Writes to out[outOff...] the indices i < n, in increasing order, whose x[off + i] lies in
      * [lo, hi); returns how many.
      */
     abstract int indicesInRange(float[] x, int off, int n, float lo, float hi, int[] out, int outOff);
+
+    /** The scalar {@link #normalizeAndCount} of x[off + i] for from <= i < n. */
+    static void normalizeAndCountFrom(int from, float[] x, int off, int n, float sum, float cutoff, NucleusBuckets buckets) {
+        int top = buckets.buckets() - 1, low = buckets.low(), shift = buckets.shift();
+        for (int i = from; i < n; i++) {
+            float v = x[off + i] / sum;
+            x[off + i] = v;
+            int b = v >= cutoff ? top - Math.min(top, (Float.floatToRawIntBits(v) - low) >>> shift) : top + 1;
+            buckets.bucketOf[i] = b;
+            buckets.mass[b] += v;
+        }
+    }
+
+    /** Writes to out[0...] the indices i < n, in increasing order, with bucket[i] == b0 or b1; returns how many. */
+    abstract int indicesOfBuckets(int[] bucket, int n, int b0, int b1, int[] out);
+
+    static int indicesOfBucketsFrom(int from, int c, int[] bucket, int n, int b0, int b1, int[] out) {
+        for (int i = from; i < n; i++) {
+            if (bucket[i] == b0 || bucket[i] == b1) {
+                out[c++] = i;
+            }
+        }
+        return c;
+    }
 
     /** run.c's scalar loops. */
     static Probabilities scalar() {
@@ -47,6 +86,27 @@ abstract class Probabilities {
         }
 
         @Override
+        float exponentials(float[] x, int off, int n) {
+            float max = max(x, off, n);
+            float sum = 0.0f;
+            for (int i = 0; i < n; i++) {
+                x[off + i] = (float) Math.exp(x[off + i] - max);
+                sum += x[off + i];
+            }
+            return sum;
+        }
+
+        @Override
+        void normalizeAndCount(float[] x, int off, int n, float sum, float cutoff, NucleusBuckets buckets) {
+            normalizeAndCountFrom(0, x, off, n, sum, cutoff, buckets);
+        }
+
+        @Override
+        int indicesOfBuckets(int[] bucket, int n, int b0, int b1, int[] out) {
+            return indicesOfBucketsFrom(0, 0, bucket, n, b0, b1, out);
+        }
+
+        @Override
         int indicesInRange(float[] x, int off, int n, float lo, float hi, int[] out, int outOff) {
             int c = outOff;
             for (int i = 0; i < n; i++) {
@@ -61,7 +121,11 @@ abstract class Probabilities {
 
     private static final class Vector extends Probabilities {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+        private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+        private static final VectorSpecies<Double> D = DoubleVector.SPECIES_256;
         private static final int LANES = 8;
+        private static final int[] LANE_INDEX = {0, 1, 2, 3, 4, 5, 6, 7};
+
         private final VectorSoftmax softmax;
 
         Vector(VectorSoftmax softmax) {
@@ -76,6 +140,60 @@ abstract class Probabilities {
         @Override
         float max(float[] x, int off, int n) {
             return softmax.max(x, off, n);
+        }
+
+        @Override
+        float exponentials(float[] x, int off, int n) {
+            return softmax.exponentials(x, off, n);
+        }
+
+        /**
+         * Two passes: 8 values at a time divided (as VectorSoftmax.softmax divides), widened to
+         * double and their buckets computed in lanes (a value below the cutoff goes to one of
+         * the spare buckets past the last, one per lane, so that a sharp distribution does not
+         * chain most additions on one bucket); then the masses added one by one without a
+         * branch. Widening in lanes matters: a scalar float-to-double conversion writes only part
+         * of its register, so each one would wait for the one before.
+         */
+        @Override
+        void normalizeAndCount(float[] x, int off, int n, float sum, float cutoff, NucleusBuckets buckets) {
+            int top = buckets.buckets() - 1, low = buckets.low(), shift = buckets.shift(), i = 0;
+            int[] b = buckets.bucketOf;
+            double[] wide = buckets.widened, mass = buckets.mass;
+            IntVector spare = IntVector.broadcast(I, top + 1).add(IntVector.fromArray(I, LANE_INDEX, 0));
+            IntVector vtop = IntVector.broadcast(I, top);
+            FloatVector vsum = FloatVector.broadcast(F, sum);
+            int bound = F.loopBound(n);
+            for (int chunk = 0; chunk < bound; chunk += CHUNK) {
+                int end = Math.min(bound, chunk + CHUNK);
+                for (i = chunk; i < end; i += LANES) {
+                    FloatVector v = FloatVector.fromArray(F, x, off + i).div(vsum);
+                    v.intoArray(x, off + i);
+                    ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).intoArray(wide, i - chunk);
+                    ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).intoArray(wide, i - chunk + LANES / 2);
+                    // Probabilities are not negative: their bits order as they do.
+                    IntVector bits = (IntVector) v.reinterpretAsInts();
+                    VectorMask<Integer> below = bits.compare(VectorOperators.LT, low);
+                    vtop.sub(bits.sub(low).lanewise(VectorOperators.LSHR, shift).min(top)).blend(spare, below).intoArray(b, i);
+                }
+                for (int j = chunk; j < end; j++) {
+                    mass[b[j]] += wide[j - chunk];
+                }
+            }
+            normalizeAndCountFrom(bound, x, off, n, sum, cutoff, buckets);
+        }
+
+        /** Tests 8 buckets at a time; only vectors with a hit are walked one by one. */
+        @Override
+        int indicesOfBuckets(int[] bucket, int n, int b0, int b1, int[] out) {
+            int c = 0, i = 0;
+            for (int bound = I.loopBound(n); i < bound; i += LANES) {
+                IntVector v = IntVector.fromArray(I, bucket, i);
+                if (v.compare(VectorOperators.EQ, b0).or(v.compare(VectorOperators.EQ, b1)).anyTrue()) {
+                    c = indicesOfBucketsFrom(i, c, bucket, i + LANES, b0, b1, out);
+                }
+            }
+            return indicesOfBucketsFrom(i, c, bucket, n, b0, b1, out);
         }
 
         /** Tests 8 values at a time; only vectors with a hit are walked one by one. */

@@ -10,9 +10,8 @@ import java.util.Arrays;
  * its nucleus in the first one or two. Each token is a long key, (descending probability bits,
  * index), so ascending keys are run.c's order and the probability comes back from the key.
  *
- * <p>{@link #collect} fills every bucket (a counting sort); {@link #histogram} only counts the
- * buckets and sums their mass, and {@link #loadBucket} then fetches the few buckets a sampler
- * walks. Reused from row to row.
+ * <p>{@link #collect} fills every bucket (a counting sort). Reused from row to row. (The fused
+ * backend's sampler counts and sums buckets without filling them: {@link NucleusBuckets}.)
  */
 final class RankedCandidates {
     private static final int MAX_BUCKETS = 16384;
@@ -21,22 +20,16 @@ final class RankedCandidates {
 
     private final long[] keys;
     private final long[] scratch = new long[SMALL];
-    private final int[] indices;
     /** bucketStart[b] .. bucketStart[b + 1]: bucket b, b = 0 the most probable. */
     private final int[] bucketStart = new int[MAX_BUCKETS + 1];
-    private final float[] bucketMass = new float[MAX_BUCKETS];
     private int buckets;
     private int count;
     private int low;
     private int high;
     private int shift;
-    private float[] probs;
-    private int off;
-    private int n;
 
     RankedCandidates(int vocabSize) {
         keys = new long[vocabSize];
-        indices = new int[vocabSize];
     }
 
     /**
@@ -44,7 +37,7 @@ final class RankedCandidates {
      * many passed.
      */
     int collect(float[] probs, int off, int n, float cutoff, float max) {
-        count(probs, off, n, cutoff, max, false);
+        count(probs, off, n, cutoff, max);
         int[] start = bucketStart;
         int top = buckets - 1;
         for (int i = 0; i < n; i++) {
@@ -60,33 +53,8 @@ final class RankedCandidates {
         return count;
     }
 
-    /** Counts the tokens >= cutoff per bucket and sums each bucket's mass (in index order). */
-    int histogram(float[] probs, int off, int n, float cutoff, float max) {
-        count(probs, off, n, cutoff, max, true);
-        return count;
-    }
-
-    /** After {@link #histogram}: fetches bucket b's tokens (with {@code ops}) and sorts them. */
-    void loadBucket(int b, Probabilities ops) {
-        int top = buckets - 1;
-        long loBits = low + ((long) (top - b) << shift);
-        float lo = Float.intBitsToFloat((int) loBits);
-        float hi = loBits + (1L << shift) > high ? Float.POSITIVE_INFINITY
-                : Float.intBitsToFloat((int) (loBits + (1L << shift)));
-        lo = Math.max(lo, Float.intBitsToFloat(low));
-        int found = ops.indicesInRange(probs, off, n, lo, hi, indices, 0);
-        int from = bucketStart[b];
-        for (int j = 0; j < found; j++) {
-            keys[from + j] = key(Float.floatToRawIntBits(probs[off + indices[j]]), indices[j]);
-        }
-        sortBucket(b);
-    }
-
-    /** Counts per bucket (and masses); leaves bucketStart[b] at the start of bucket b. */
-    private void count(float[] probs, int off, int n, float cutoff, float max, boolean masses) {
-        this.probs = probs;
-        this.off = off;
-        this.n = n;
+    /** Counts per bucket; leaves bucketStart[b] at the start of bucket b. */
+    private void count(float[] probs, int off, int n, float cutoff, float max) {
         low = Float.floatToRawIntBits(cutoff);
         high = Math.max(low, Float.floatToRawIntBits(max));
         // As fine as the table allows over [cutoff, max]: small buckets are cheap to sort.
@@ -98,18 +66,12 @@ final class RankedCandidates {
         int top = buckets - 1;
         int[] start = bucketStart;
         Arrays.fill(start, 0, buckets + 1, 0);
-        if (masses) {
-            Arrays.fill(bucketMass, 0, buckets, 0f);
-        }
         int c = 0;
         for (int i = 0; i < n; i++) {
             float p = probs[off + i];
             if (p >= cutoff) {
                 int b = top - ((Float.floatToRawIntBits(p) - low) >>> shift);
                 start[b + 1]++;
-                if (masses) {
-                    bucketMass[b] += p;
-                }
                 c++;
             }
         }
@@ -137,10 +99,6 @@ final class RankedCandidates {
 
     int bucketEnd(int b) {
         return bucketStart[b + 1];
-    }
-
-    float bucketMass(int b) {
-        return bucketMass[b];
     }
 
     /**

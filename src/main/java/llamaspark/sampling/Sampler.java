@@ -11,15 +11,20 @@ import llamaspark.profile.StageProfile;
  * nucleus run.c's cutoff (1 - p) / (VS - 1), a descending sort that keeps equal probabilities in
  * index order, truncation where the running sum first exceeds p, and the first candidate whose
  * running sum exceeds coin * kept mass. Scratch buffers are reused; one instance per thread.
+ *
+ * <p>The fused backend's sampler (see {@link #forBackend}) takes the same steps in exact
+ * arithmetic but sums in double precision, bucket by bucket ({@link NucleusBuckets}): the same
+ * token as run.c's order given the same probabilities except where float rounding of run.c's
+ * running sum moves a boundary, in a fraction of the time.
  */
 public final class Sampler {
     private final int vocabSize;
     private final RankedCandidates candidates;
+    /** The fast path's buckets; null on run.c's path. */
+    private final NucleusBuckets buckets;
     /** Running probability sums over the ranked candidates, for the final pick [VS]. */
     private final float[] cdf;
     private final Probabilities ops;
-    /** How candidates are ranked and the nucleus summed: chosen once, with the backend. */
-    private final Nucleus nucleus;
 
     /** run.c's sampler: scalar softmax, nucleus summed token by token in rank order. */
     public Sampler(int vocabSize) {
@@ -43,12 +48,13 @@ public final class Sampler {
         }
     }
 
-    private Sampler(int vocabSize, Probabilities ops, boolean byBuckets) {
+    /** A sampler on {@code ops}' probabilities, summing the nucleus by buckets or in run.c's rank order. */
+    Sampler(int vocabSize, Probabilities ops, boolean byBuckets) {
         this.vocabSize = vocabSize;
         this.candidates = new RankedCandidates(vocabSize);
+        this.buckets = byBuckets ? new NucleusBuckets(vocabSize) : null;
         this.cdf = new float[vocabSize];
         this.ops = ops;
-        this.nucleus = byBuckets ? new BucketNucleus() : new RankOrderNucleus();
     }
 
     /** Samples from {@code logits[off, off + VS)}, which it overwrites with probabilities. */
@@ -60,16 +66,34 @@ public final class Sampler {
             return best;
         }
         long t = prof.start();
-        for (int i = 0; i < vocabSize; i++) {
-            logits[off + i] /= p.temperature();
+        float temperature = p.temperature();
+        if (temperature != 1.0f) { // x / 1 is x: the division changes nothing then
+            for (int i = 0; i < vocabSize; i++) {
+                logits[off + i] /= temperature;
+            }
+        }
+        boolean filtered = p.nucleus() || p.topK() > 0 || p.minP() > 0f;
+        if (buckets != null && filtered && p.topK() == 0) {
+            // Top-k needs the exact ranks of the first k candidates: it takes run.c's path below.
+            float sum = ops.exponentials(logits, off, vocabSize);
+            // The largest exponential is exp(0) = 1 exactly, so the largest probability is 1 / sum.
+            float cutoff = cutoff(p, 1.0f / sum);
+            buckets.reset(cutoff, 1.0f / sum);
+            ops.normalizeAndCount(logits, off, vocabSize, sum, cutoff, buckets);
+            float coin = rng.nextFloat();
+            prof.stop(Stage.TOP_P_LOGITS, t);
+            t = prof.start();
+            int next = sampleByBuckets(logits, off, p, coin);
+            prof.stop(Stage.SAMPLING, t);
+            return next;
         }
         ops.softmax(logits, off, vocabSize);
         float coin = rng.nextFloat();
-        int n = p.nucleus() || p.topK() > 0 || p.minP() > 0f ? rankCandidates(logits, off, p) : 0;
+        int n = filtered ? rankCandidates(logits, off, p) : 0;
         prof.stop(Stage.TOP_P_LOGITS, t);
 
         t = prof.start();
-        int next = n == 0 ? sampleAll(logits, off, coin) : nucleus.pick(n, p, coin);
+        int next = n == 0 ? sampleAll(logits, off, coin) : sampleInRankOrder(n, p, coin);
         prof.stop(Stage.SAMPLING, t);
         return next;
     }
@@ -99,52 +123,17 @@ public final class Sampler {
         return vocabSize - 1;
     }
 
-    /** Collects the candidates that pass the cutoffs; returns how many may be picked (top-k). */
-    private int rankCandidates(float[] probs, int off, SamplingParams p) {
+    /** run.c's cutoff (1 - p) / (VS - 1) for the nucleus, raised to min-p times the largest probability. */
+    private float cutoff(SamplingParams p, float max) {
         float cutoff = p.nucleus() ? (1.0f - p.topP()) / (vocabSize - 1) : 0.0f;
+        return p.minP() > 0f ? Math.max(cutoff, p.minP() * max) : cutoff;
+    }
+
+    /** Ranks the candidates that pass the cutoffs; returns how many may be picked (top-k). */
+    private int rankCandidates(float[] probs, int off, SamplingParams p) {
         float max = ops.max(probs, off, vocabSize);
-        if (p.minP() > 0f) {
-            cutoff = Math.max(cutoff, p.minP() * max);
-        }
-        int n = nucleus.rank(probs, off, cutoff, max, p);
+        int n = candidates.collect(probs, off, vocabSize, cutoff(p, max), max);
         return p.topK() > 0 ? Math.min(n, p.topK()) : n;
-    }
-
-    /** Ranks the candidates above a cutoff and picks one of the first n by the coin. */
-    private interface Nucleus {
-        int rank(float[] probs, int off, float cutoff, float max, SamplingParams p);
-
-        int pick(int n, SamplingParams p, float coin);
-    }
-
-    /** run.c's order: every candidate ranked, the nucleus summed token by token in rank order. */
-    private class RankOrderNucleus implements Nucleus {
-        @Override
-        public int rank(float[] probs, int off, float cutoff, float max, SamplingParams p) {
-            return candidates.collect(probs, off, vocabSize, cutoff, max);
-        }
-
-        @Override
-        public int pick(int n, SamplingParams p, float coin) {
-            return sampleInRankOrder(n, p, coin);
-        }
-    }
-
-    /**
-     * Candidates counted into probability buckets and the nucleus summed bucket by bucket. Top-k
-     * needs the exact ranks of the first k candidates, so it walks in rank order.
-     */
-    private final class BucketNucleus extends RankOrderNucleus {
-        @Override
-        public int rank(float[] probs, int off, float cutoff, float max, SamplingParams p) {
-            return p.topK() > 0 ? super.rank(probs, off, cutoff, max, p)
-                    : candidates.histogram(probs, off, vocabSize, cutoff, max);
-        }
-
-        @Override
-        public int pick(int n, SamplingParams p, float coin) {
-            return p.topK() > 0 ? super.pick(n, p, coin) : sampleByBuckets(p, coin);
-        }
     }
 
     /**
@@ -182,47 +171,88 @@ public final class Sampler {
     }
 
     /**
-     * The same pick, with the sums taken over whole buckets (in double precision) and only the two
-     * buckets where the nucleus ends and where the coin lands sorted and walked token by token.
+     * The same pick over the buckets {@link Probabilities#normalizeAndCount} filled: the sums
+     * taken over whole buckets (in double precision), and only the bucket where the nucleus ends
+     * and the one where the coin lands fetched, sorted and walked token by token. The kept mass
+     * is known to within the last bucket's before that bucket is walked, so the coin's bucket
+     * is usually known too, and both are fetched in one pass.
      */
-    private int sampleByBuckets(SamplingParams p, float coin) {
+    private int sampleByBuckets(float[] probs, int off, SamplingParams p, float coin) {
+        NucleusBuckets nb = buckets;
+        double[] mass = nb.mass, before = nb.before;
         double limit = p.nucleus() ? p.topP() : Double.POSITIVE_INFINITY;
         double kept = 0;
-        int lastBucket = -1, last = candidates.count() - 1;
-        for (int b = 0; b < candidates.buckets(); b++) {
-            double mass = candidates.bucketMass(b);
-            if (kept + mass > limit) {
-                candidates.loadBucket(b, ops);
-                for (int i = candidates.bucketStart(b); i < candidates.bucketEnd(b); i++) {
-                    kept += candidates.probability(i);
-                    if (kept > limit) {
-                        last = i;
-                        break;
-                    }
-                }
-                lastBucket = b;
+        int last = -1;
+        for (int b = 0; b < nb.buckets(); b++) {
+            before[b] = kept;
+            if (kept + mass[b] > limit) {
+                last = b;
                 break;
             }
-            kept += mass;
+            kept += mass[b];
         }
-        double r = coin * kept, cumulative = 0;
-        for (int b = 0; b < candidates.buckets(); b++) {
-            double mass = candidates.bucketMass(b);
-            if (cumulative + mass > r || b == lastBucket) {
-                if (b != lastBucket) {
-                    candidates.loadBucket(b, ops);
-                }
-                int end = b == lastBucket ? last + 1 : candidates.bucketEnd(b);
-                for (int i = candidates.bucketStart(b); i < end; i++) {
-                    cumulative += candidates.probability(i);
-                    if (r < cumulative) {
-                        return candidates.token(i);
-                    }
-                }
-                return candidates.token(end - 1);
+        if (last < 0) {
+            // The whole distribution above the cutoff is kept (min-p alone, or p reached only by rounding).
+            last = nb.buckets() - 1;
+            while (last > 0 && mass[last] == 0) {
+                last--;
             }
-            cumulative += mass;
+            if (mass[last] == 0) { // nothing above the cutoff: only NaN probabilities do that
+                return argmax(probs, off, vocabSize);
+            }
+            int c = bucketOf(coin * kept, last);
+            return walk(0, nb.load(c, probs, off, vocabSize, ops), before[c], coin * kept);
         }
-        return candidates.token(last);
+        int lo = bucketOf(coin * before[last], last), hi = bucketOf(coin * (before[last] + mass[last]), last);
+        boolean both = lo == hi && lo < last;
+        if (both) {
+            nb.loadTwo(last, lo, probs, off, vocabSize, ops);
+        } else {
+            nb.load(last, probs, off, vocabSize, ops);
+        }
+        // The nucleus ends where the running sum in rank order first exceeds p (the whole bucket if only rounding put it over).
+        int size = nb.loaded(0), lastRank = size - 1;
+        for (int i = 0; i < size; i++) {
+            kept += nb.probability(0, i);
+            if (kept > limit) {
+                lastRank = i;
+                break;
+            }
+        }
+        double r = coin * kept;
+        int c = bucketOf(r, last);
+        if (c == last) {
+            return walk(0, lastRank + 1, before[last], r);
+        }
+        if (both && c == lo) {
+            return walk(1, nb.loaded(1), before[c], r);
+        }
+        return walk(0, nb.load(c, probs, off, vocabSize, ops), before[c], r);
+    }
+
+    /** The last bucket b <= max with before[b] <= r: where a running sum first exceeds r. */
+    private int bucketOf(double r, int max) {
+        double[] before = buckets.before;
+        int lo = 0, hi = max;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (before[mid] <= r) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
+    }
+
+    /** The first of a slot's first n tokens whose running sum from {@code cumulative} exceeds r (rounding: the n-th). */
+    private int walk(int slot, int n, double cumulative, double r) {
+        for (int i = 0; i < n; i++) {
+            cumulative += buckets.probability(slot, i);
+            if (r < cumulative) {
+                return buckets.token(slot, i);
+            }
+        }
+        return buckets.token(slot, n - 1);
     }
 }

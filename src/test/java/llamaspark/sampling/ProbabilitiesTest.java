@@ -29,4 +29,44 @@ class ProbabilitiesTest {
         assertTrue(Arrays.equals(Arrays.copyOf(a, na), Arrays.copyOf(b, nb)));
         assertEquals(Probabilities.scalar().max(x, 0, x.length), Probabilities.vector(VectorSoftmax.runCOrder()).max(x, 0, x.length));
     }
+
+    /** The fused normalize-and-bucket pass against the scalar one: the same probabilities, bucket masses to rounding. */
+    @Test
+    void normalizeAndCountAgreesWithScalar() {
+        Random r = new Random(4);
+        int n = 32003;
+        float[] x = random(r, n, 0.5);
+        Probabilities v = Probabilities.vector(VectorSoftmax.fused());
+        float sum = v.exponentials(x, 0, n);
+        float[] a = x.clone(), b = x.clone();
+        float cutoff = 0.1f / (n - 1);
+        NucleusBuckets sa = new NucleusBuckets(n), sb = new NucleusBuckets(n);
+        sa.reset(cutoff, 1f / sum);
+        sb.reset(cutoff, 1f / sum);
+        Probabilities.scalar().normalizeAndCount(a, 0, n, sum, cutoff, sa);
+        v.normalizeAndCount(b, 0, n, sum, cutoff, sb);
+        assertTrue(Arrays.equals(a, b));
+        double total = 0;
+        for (int k = 0; k < sa.buckets(); k++) {
+            assertEquals(sa.mass[k], sb.mass[k], 1e-12, "bucket " + k);
+            total += sb.mass[k];
+        }
+        assertTrue(total > 0.9 && total <= 1.0 + 1e-6, "mass " + total);
+        for (int i = 0; i < n; i++) {
+            if (a[i] >= cutoff) {
+                assertEquals(sa.bucketOf[i], sb.bucketOf[i], "bucket of token " + i);
+            } else {
+                assertTrue(sb.bucketOf[i] >= sb.buckets(), "token " + i + " below the cutoff in a spare bucket");
+            }
+        }
+        int[] ia = new int[n], ib = new int[n];
+        int b0 = sa.bucketOf[17], b1 = sa.bucketOf[n - 1];
+        int na = Probabilities.scalar().indicesOfBuckets(sa.bucketOf, n, b0, b1, ia);
+        int nb = v.indicesOfBuckets(sa.bucketOf, n, b0, b1, ib);
+        assertTrue(na >= 2);
+        for (int j = 0; j < na; j++) {
+            assertTrue(sa.bucketOf[ia[j]] == b0 || sa.bucketOf[ia[j]] == b1);
+        }
+        assertTrue(Arrays.equals(Arrays.copyOf(ia, na), Arrays.copyOf(ib, nb)));
+    }
 }

@@ -39,32 +39,38 @@ public abstract class VectorSoftmax {
      */
     abstract float expShifted(float[] x, int off, int n, float shift, boolean sum);
 
-    /**
-     * The largest of x[off, off + n). Scalar, in four independent runs: the Vector API version of
-     * this loop was now and then compiled with its vectors boxed (about 1 MB allocated per B=32
-     * decode step and a slower step, depending on JIT timing), and a max over one row of
-     * attention scores is too short for vectors to matter.
-     */
+    /** The largest of x[off, off + n); four accumulators, so no max waits on the one before (max is exact in any order). */
     public final float max(float[] x, int off, int n) {
-        float m0 = Float.NEGATIVE_INFINITY, m1 = m0, m2 = m0, m3 = m0;
+        FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
         int i = 0;
-        for (; i + 4 <= n; i += 4) {
-            m0 = Math.max(m0, x[off + i]);
-            m1 = Math.max(m1, x[off + i + 1]);
-            m2 = Math.max(m2, x[off + i + 2]);
-            m3 = Math.max(m3, x[off + i + 3]);
+        for (int bound = n - 4 * LANES; i <= bound; i += 4 * LANES) {
+            m0 = m0.max(FloatVector.fromArray(F, x, off + i));
+            m1 = m1.max(FloatVector.fromArray(F, x, off + i + LANES));
+            m2 = m2.max(FloatVector.fromArray(F, x, off + i + 2 * LANES));
+            m3 = m3.max(FloatVector.fromArray(F, x, off + i + 3 * LANES));
         }
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            m0 = m0.max(FloatVector.fromArray(F, x, off + i));
+        }
+        float max = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
-            m0 = Math.max(m0, x[off + i]);
+            max = Math.max(max, x[off + i]);
         }
-        return Math.max(Math.max(m0, m1), Math.max(m2, m3));
+        return max;
+    }
+
+    /**
+     * The first half of {@link #softmax}: x[i] = exp(x[i] - max) in place; returns their sum,
+     * which {@code softmax} then divides each by (a caller may fuse that division with other work).
+     */
+    public final float exponentials(float[] x, int off, int n) {
+        return expShifted(x, off, n, max(x, off, n), true);
     }
 
     /** In-place softmax of x[off, off + n). */
     public final void softmax(float[] x, int off, int n) {
         int bound = F.loopBound(n), i;
-        float max = max(x, off, n);
-        float sum = expShifted(x, off, n, max, true);
+        float sum = exponentials(x, off, n);
         FloatVector vsum = FloatVector.broadcast(F, sum);
         for (i = 0; i < bound; i += LANES) {
             FloatVector.fromArray(F, x, off + i).div(vsum).intoArray(x, off + i);

@@ -69,6 +69,19 @@ class Llama3ChatBatchTest {
     private record Run(int exit, String err) {
     }
 
+    /** A stage's line of the --profile table: its indent, calls and total ms. */
+    private record StageLine(int indent, long calls, double totalMs) {
+        static StageLine of(String table, String label) {
+            for (String line : table.split("\\R")) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length >= 3 && f[0].equals(label)) {
+                    return new StageLine(line.indexOf(label), Long.parseLong(f[1]), Double.parseDouble(f[2]));
+                }
+            }
+            throw new AssertionError("no " + label + " line in\n" + table);
+        }
+    }
+
     private static synchronized Run batch(String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
@@ -250,6 +263,24 @@ class Llama3ChatBatchTest {
                 assertEquals(NEW_TOKENS, x.get("token_ids").size(), "random weights rarely pick an end token: " + x);
             }
         }
+    }
+
+    /**
+     * Rendering and encoding chat rows is timed as generate.chat_template, a child of
+     * generate.tokenize inside generate.iteration: one call per chat row, within its parents' totals.
+     */
+    @Test
+    void chatRenderingIsInTheProfileTableUnderTokenize() throws Exception {
+        Path rows = chatRows("chat-profile.jsonl", ", \"max_new_tokens\": 4");
+        Run r = batch("--model", twin.gguf().toString(), "--prompts", rows.toString(), "--out",
+                dir.resolve("profile-out.jsonl").toString(), "--profile", "--batch-size", "2");
+        assertEquals(0, r.exit(), r.err());
+        StageLine iteration = StageLine.of(r.err(), "generate.iteration");
+        StageLine tokenize = StageLine.of(r.err(), "generate.tokenize");
+        StageLine chat = StageLine.of(r.err(), "generate.chat_template");
+        assertEquals(chats.size(), chat.calls(), r.err());
+        assertTrue(chat.indent() > tokenize.indent() && tokenize.indent() > iteration.indent(), r.err());
+        assertTrue(chat.totalMs() > 0 && chat.totalMs() <= tokenize.totalMs() && tokenize.totalMs() <= iteration.totalMs(), r.err());
     }
 
     /**

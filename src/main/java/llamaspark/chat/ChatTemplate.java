@@ -3,9 +3,12 @@ package llamaspark.chat;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.LegacyOverrides;
-import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.Context;
+import com.hubspot.jinjava.interpret.InterpretException;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.hubspot.jinjava.tree.Node;
 import java.io.Serializable;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -25,7 +28,8 @@ import llamaspark.tokenizer.TokenizerConfig;
  * {@code add_generation_prompt}, {@code bos_token}, {@code eos_token}, and the functions
  * {@code raise_exception(msg)} and {@code strftime_now(format)}.
  *
- * <p>Serializable (the template text; the engine is built on first use in each JVM). Render is
+ * <p>Serializable (the template text; the engine is built and the template parsed once per JVM, on
+ * {@link #parse} or the first render). Render is
  * thread-safe.
  */
 public final class ChatTemplate implements Serializable {
@@ -40,6 +44,11 @@ public final class ChatTemplate implements Serializable {
     private final String bosToken;
     private final String eosToken;
     private transient volatile Jinjava jinjava;
+    /** The template parsed once per JVM (parsing is most of a render's cost); rendered per chat. */
+    private transient volatile Parsed parsed;
+
+    private record Parsed(Jinjava jinjava, Node tree, String fatalError) {
+    }
 
     public ChatTemplate(String template, String bosToken, String eosToken) {
         this.template = Objects.requireNonNull(template, "template");
@@ -85,23 +94,74 @@ public final class ChatTemplate implements Serializable {
         // function is not a variable, so a marker makes the test true while calls reach the function.
         vars.put("strftime_now", "strftime_now");
         vars.put("raise_exception", "raise_exception");
+        Parsed p = parsed();
+        if (p.fatalError() != null) {
+            throw new ChatTemplateException(p.fatalError());
+        }
+        JinjavaConfig config = p.jinjava().getGlobalConfig();
+        JinjavaInterpreter interpreter = config.getInterpreterFactory().newInstance(p.jinjava(),
+                new Context(p.jinjava().getGlobalContextCopy(), vars, config.getDisabled()), config);
         RAISED.remove();
-        RenderResult result;
+        String output;
+        JinjavaInterpreter.pushCurrent(interpreter);
         try {
-            result = engine().renderForResult(template, vars);
+            output = interpreter.render(p.tree());
+        } catch (InterpretException e) {
+            if (RAISED.get() == null) {
+                throw new ChatTemplateException("chat template: " + e.getMessage());
+            }
+            output = null;
         } finally {
+            JinjavaInterpreter.popCurrent();
             String raised = RAISED.get();
             RAISED.remove();
             if (raised != null) {
                 throw new ChatTemplateException(raised);
             }
         }
-        for (TemplateError e : result.getErrors()) {
+        fatal(interpreter.getErrors());
+        return output;
+    }
+
+    private static void fatal(List<TemplateError> errors) {
+        for (TemplateError e : errors) {
             if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
                 throw new ChatTemplateException("chat template: " + e.getMessage());
             }
         }
-        return result.getOutput();
+    }
+
+    /**
+     * Builds the engine and parses the template now rather than on the first render (a model's
+     * loading does this once). A template that does not parse fails each render, naming the error.
+     */
+    public ChatTemplate parse() {
+        parsed();
+        return this;
+    }
+
+    private Parsed parsed() {
+        Parsed p = parsed;
+        if (p == null) {
+            Jinjava j = engine();
+            JinjavaInterpreter interpreter = j.newInterpreter();
+            Node tree = null;
+            String fatalError = null;
+            JinjavaInterpreter.pushCurrent(interpreter);
+            try {
+                tree = interpreter.parse(template);
+                fatal(interpreter.getErrors());
+            } catch (ChatTemplateException e) {
+                fatalError = e.getMessage();
+            } catch (InterpretException e) {
+                fatalError = "chat template: " + e.getMessage();
+            } finally {
+                JinjavaInterpreter.popCurrent();
+            }
+            p = new Parsed(j, tree, fatalError);
+            parsed = p;
+        }
+        return p;
     }
 
     private Jinjava engine() {

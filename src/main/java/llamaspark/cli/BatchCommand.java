@@ -122,28 +122,48 @@ final class BatchCommand implements Callable<Integer> {
                      GeneratorOptions.of(options.backend, batchSize).withThreads(engine.threads(Runtime.getRuntime().availableProcessors())), prof)) {
             long[] counts = new long[3];
             List<PromptRow> bad = new ArrayList<>();
-            List<GenerationRequest> toRun = new ArrayList<>();
             Map<GenerationRequest, Integer> rowOf = new IdentityHashMap<>();
-            for (int i = 0; i < rows.size(); i++) {
-                PromptRow r = rows.get(i);
-                String error = r.inputError();
-                if (error == null) {
-                    try {
-                        GenerationRequest q = defaults.requestFor(r, loaded.chatTemplate(), tokenizer);
-                        toRun.add(q);
-                        rowOf.put(q, i);
-                        continue;
-                    } catch (BadInputException e) {
-                        error = e.getMessage();
-                    }
-                }
-                rowErrors[i] = error;
-                bad.add(PromptRow.error(r.id(), r.source(), error, r.request()));
-            }
-            Iterator<GenerationRequest> requests = toRun.iterator();
             // Rows done so far, read by the progress thread: [done, failed, tokens].
-            java.util.concurrent.atomic.AtomicLongArray live = new java.util.concurrent.atomic.AtomicLongArray(
-                    new long[] {bad.size(), bad.size(), 0});
+            java.util.concurrent.atomic.AtomicLongArray live = new java.util.concurrent.atomic.AtomicLongArray(3);
+            // Rows become requests as the generator admits them: a chat row's rendering and encoding
+            // then happen inside the generate.iteration that admits it (timed as generate.chat_template).
+            Iterator<GenerationRequest> requests = new Iterator<>() {
+                private int i;
+                private GenerationRequest next;
+
+                @Override
+                public boolean hasNext() {
+                    while (next == null && i < rows.size()) {
+                        int row = i++;
+                        PromptRow r = rows.get(row);
+                        String error = r.inputError();
+                        if (error == null) {
+                            try {
+                                next = defaults.requestFor(r, loaded.chatTemplate(), tokenizer, prof);
+                                rowOf.put(next, row);
+                                continue;
+                            } catch (BadInputException e) {
+                                error = e.getMessage();
+                            }
+                        }
+                        rowErrors[row] = error;
+                        bad.add(PromptRow.error(r.id(), r.source(), error, r.request()));
+                        live.incrementAndGet(0);
+                        live.incrementAndGet(1);
+                    }
+                    return next != null;
+                }
+
+                @Override
+                public GenerationRequest next() {
+                    if (!hasNext()) {
+                        throw new java.util.NoSuchElementException();
+                    }
+                    GenerationRequest r = next;
+                    next = null;
+                    return r;
+                }
+            };
             long t0 = System.nanoTime();
             try (ProgressPrinter printer = ProgressPrinter.start(progress, () -> new Progress(System.nanoTime() - t0,
                     live.get(0), live.get(1), rows.size(), live.get(2), -1, -1), System.err, true)) {

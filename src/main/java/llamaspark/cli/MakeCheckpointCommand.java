@@ -46,7 +46,8 @@ final class MakeCheckpointCommand implements Callable<Integer> {
             description = "GGUF tensor type: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k (norms stay f32)")
     String type;
     @Option(names = "--tokenizer", description = "GGUF: store this llama2.c tokenizer's vocabulary (default: a synthetic one), "
-            + "or a tokenizer.json's byte-level BPE vocabulary; hf: copy this tokenizer.json")
+            + "or a tokenizer.json's byte-level BPE vocabulary (with the chat template of a tokenizer_config.json beside it);"
+            + " hf: copy this tokenizer.json (and that tokenizer_config.json)")
     Path tokenizer;
     @Option(names = "--rope-theta", defaultValue = "10000", description = "gguf with a tokenizer.json, hf: RoPE theta")
     float ropeTheta;
@@ -57,6 +58,12 @@ final class MakeCheckpointCommand implements Callable<Integer> {
     float rmsEps;
     @Option(names = "--shards", defaultValue = "1", description = "hf: number of safetensors files (with an index when > 1)")
     int shards;
+
+    /** The chat template of the tokenizer_config.json beside a tokenizer.json (as hf copies it), or null. */
+    private static String chatTemplateBeside(Path tokenizerJsonOrDir) {
+        Path config = HfTokenizerFiles.tokenizerJson(tokenizerJsonOrDir).toAbsolutePath().resolveSibling("tokenizer_config.json");
+        return java.nio.file.Files.isRegularFile(config) ? llamaspark.tokenizer.TokenizerConfig.load(config).chatTemplate() : null;
+    }
 
     @Override
     public Integer call() {
@@ -73,7 +80,7 @@ final class MakeCheckpointCommand implements Callable<Integer> {
                     RandomBpeGguf.write(model, new RandomBpeGguf.Settings(t, ropeTheta, parseScaling(ropeScaling),
                             rmsEps, GgufBpeVocabulary.fromTokenizerJson(HfTokenizerFiles.tokenizerJson(tokenizer)),
                             bpe.splitRegex().equals(BpeTokenizer.LLAMA3_PATTERN) ? "llama-bpe" : "gpt2",
-                            bpe.bosId(), bpe.eosId(), bpe.specialId("<|eot_id|>")), out);
+                            bpe.bosId(), bpe.eosId(), bpe.specialId("<|eot_id|>"), chatTemplateBeside(tokenizer)), out);
                     System.out.println("wrote " + out + ": GGUF " + t + " (byte-level BPE vocabulary), " + c + ", seed " + seed);
                     return 0;
                 }

@@ -6,6 +6,8 @@ import llamaspark.BadInputException;
 import llamaspark.chat.ChatPrompt;
 import llamaspark.chat.ChatTemplate;
 import llamaspark.generate.GenerationRequest;
+import llamaspark.profile.Stage;
+import llamaspark.profile.StageProfile;
 import llamaspark.tokenizer.TextTokenizer;
 import llamaspark.sampling.SamplingParams;
 
@@ -36,6 +38,16 @@ public record JobDefaults(int maxNewTokens, float temperature, float topP, int t
      *     refuses the messages or the text cannot be encoded
      */
     public GenerationRequest requestFor(PromptRow p, ChatTemplate template, TextTokenizer tokenizer) {
+        return requestFor(p, template, tokenizer, StageProfile.disabled());
+    }
+
+    /**
+     * {@link #requestFor(PromptRow, ChatTemplate, TextTokenizer)}, timing a chat row's rendering and
+     * encoding as {@code generate.chat_template} and, being text to tokens, in its parent
+     * {@code generate.tokenize}. Callers call it while the generator admits the row (from the
+     * request iterator it pulls), so the time falls inside that {@code generate.iteration}.
+     */
+    public GenerationRequest requestFor(PromptRow p, ChatTemplate template, TextTokenizer tokenizer, StageProfile profile) {
         GenerationRequest r = requestFor(p);
         if (p.messages() == null) {
             return r;
@@ -44,8 +56,18 @@ public record JobDefaults(int maxNewTokens, float temperature, float topP, int t
             throw new BadInputException(p.source(), "field 'messages' needs a chat template, and the model has none "
                     + "(GGUF tokenizer.chat_template, or chat_template in tokenizer_config.json); give 'prompt' instead");
         }
-        ChatPrompt chat = ChatPrompt.of(template, tokenizer, p.messages(),
-                p.addGenerationPrompt() == null || p.addGenerationPrompt(), p.source());
+        long t = profile.start();
+        ChatPrompt chat;
+        try {
+            chat = ChatPrompt.of(template, tokenizer, p.messages(), p.addGenerationPrompt() == null || p.addGenerationPrompt(),
+                    p.source());
+        } finally {
+            if (profile.enabled()) {
+                long nanos = System.nanoTime() - t;
+                profile.record(Stage.GENERATE_CHAT_TEMPLATE, nanos);
+                profile.record(Stage.GENERATE_TOKENIZE, nanos);
+            }
+        }
         return new GenerationRequest(r.id(), chat.text(), chat.ids(), r.sampling(), r.maxNewTokens(), r.stop());
     }
 }

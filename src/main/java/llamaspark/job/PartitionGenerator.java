@@ -99,7 +99,8 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                             emit(p, null, null, p.inputError());
                         } else {
                             try {
-                                next = defaults.requestFor(p, opened.model().chatTemplate(), opened.model().tokenizer());
+                                // Pulled by the generator's admit: inside generate.iteration.
+                                next = defaults.requestFor(p, opened.model().chatTemplate(), opened.model().tokenizer(), profile);
                                 pending.put(next, p);
                             } catch (BadInputException e) {
                                 emit(p, null, null, e.getMessage());

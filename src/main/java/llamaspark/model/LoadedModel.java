@@ -12,8 +12,14 @@ import llamaspark.tokenizer.TextTokenizer;
  * @param format      "gguf", "llama2.c" (legacy), "llama2.c-v1", "llama2.c-v2" or "npz"
  * @param tensorTypes how many weight tensors of each stored type the file holds (e.g. F32 -> 9, Q8_0 -> 28)
  * @param chatTemplate the model's own chat template (GGUF {@code tokenizer.chat_template}, Hugging
- *                     Face {@code tokenizer_config.json}), or null when it has none
+ *                     Face {@code tokenizer_config.json}), or null when it has none; parsed here, with
+ *                     the model (once per JVM), so rows pay only for rendering
  */
 public record LoadedModel(LlamaWeights weights, TextTokenizer tokenizer, String format, Map<String, Integer> tensorTypes,
                           ChatTemplate chatTemplate) {
+    public LoadedModel {
+        if (chatTemplate != null) {
+            chatTemplate.parse();
+        }
+    }
 }

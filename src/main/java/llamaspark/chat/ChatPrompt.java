@@ -25,12 +25,21 @@ public record ChatPrompt(String text, int[] ids) {
      */
     public static ChatPrompt of(ChatTemplate template, TextTokenizer tokenizer, List<ChatMessage> messages,
                                 boolean addGenerationPrompt, String source) {
-        String text;
+        return encode(template, tokenizer, render(template, messages, addGenerationPrompt, source), source);
+    }
+
+    /** The prompt text the template writes for {@code messages}. */
+    public static String render(ChatTemplate template, List<ChatMessage> messages, boolean addGenerationPrompt,
+                                String source) {
         try {
-            text = template.render(messages, addGenerationPrompt);
+            return template.render(messages, addGenerationPrompt);
         } catch (ChatTemplateException e) {
             throw new BadInputException(source, "the chat template refused the messages: " + e.getMessage());
         }
+    }
+
+    /** {@code text} (as {@link #render} wrote it) encoded with special tokens and one BOS. */
+    public static ChatPrompt encode(ChatTemplate template, TextTokenizer tokenizer, String text, String source) {
         String bos = template.bosToken();
         boolean ownBos = !bos.isEmpty() && text.startsWith(bos);
         try {

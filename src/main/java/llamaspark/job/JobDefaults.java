@@ -42,8 +42,8 @@ public record JobDefaults(int maxNewTokens, float temperature, float topP, int t
     }
 
     /**
-     * {@link #requestFor(PromptRow, ChatTemplate, TextTokenizer)}, timing a chat row's rendering and
-     * encoding as {@code generate.chat_template} and, being text to tokens, in its parent
+     * {@link #requestFor(PromptRow, ChatTemplate, TextTokenizer)}, timing a chat row's rendering as
+     * {@code generate.chat_template} and the encoding of the rendered text as
      * {@code generate.tokenize}. Callers call it while the generator admits the row (from the
      * request iterator it pulls), so the time falls inside that {@code generate.iteration}.
      */
@@ -56,17 +56,19 @@ public record JobDefaults(int maxNewTokens, float temperature, float topP, int t
             throw new BadInputException(p.source(), "field 'messages' needs a chat template, and the model has none "
                     + "(GGUF tokenizer.chat_template, or chat_template in tokenizer_config.json); give 'prompt' instead");
         }
+        boolean addGenerationPrompt = p.addGenerationPrompt() == null || p.addGenerationPrompt();
         long t = profile.start();
+        String text;
+        try {
+            text = ChatPrompt.render(template, p.messages(), addGenerationPrompt, p.source());
+        } finally {
+            t = profile.lap(Stage.GENERATE_CHAT_TEMPLATE, t);
+        }
         ChatPrompt chat;
         try {
-            chat = ChatPrompt.of(template, tokenizer, p.messages(), p.addGenerationPrompt() == null || p.addGenerationPrompt(),
-                    p.source());
+            chat = ChatPrompt.encode(template, tokenizer, text, p.source());
         } finally {
-            if (profile.enabled()) {
-                long nanos = System.nanoTime() - t;
-                profile.record(Stage.GENERATE_CHAT_TEMPLATE, nanos);
-                profile.record(Stage.GENERATE_TOKENIZE, nanos);
-            }
+            profile.lap(Stage.GENERATE_TOKENIZE, t);
         }
         return new GenerationRequest(r.id(), chat.text(), chat.ids(), r.sampling(), r.maxNewTokens(), r.stop());
     }

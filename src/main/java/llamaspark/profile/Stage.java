@@ -29,12 +29,12 @@ public enum Stage {
     TOP_P_LOGITS("top_p_logits.compute", DO_SAMPLING),
     SAMPLING("sampling.compute", DO_SAMPLING),
     /**
-     * Text to tokens and back: encoding admitted prompts (chat rows: rendering too), each sampled
+     * Text to tokens and back: encoding admitted prompts (chat rows: the rendered text), each sampled
      * token's piece, stop strings, finished rows' text.
      */
     GENERATE_TOKENIZE("generate.tokenize", GENERATE_ITERATION),
-    /** A chat row's messages rendered with the model's chat template and the text encoded, as the row is admitted. */
-    GENERATE_CHAT_TEMPLATE("generate.chat_template", GENERATE_TOKENIZE);
+    /** A chat row's messages rendered into text with the model's chat template (Jinja), as the row is admitted. */
+    GENERATE_CHAT_TEMPLATE("generate.chat_template", GENERATE_ITERATION);
 
     public static final Stage ROOT = GENERATE_ITERATION;
     private static final Stage[] ALL = values();

@@ -39,6 +39,7 @@ public final class BatchGenerator implements AutoCloseable {
     private final float[] logits;                 // this step's logits, then probabilities [M <= B, VS]
     private final int[] outputSlot;               // slot of each logits row [M]
     private final int[] nextToken;                // token sampled for each logits row [M]
+    private final GenerationResult[] finished;    // rows this step finished, for the sink after the tokenize timing [B]
     private final int vocabSize;
     private final int seqLen;
     private long generatedTokens;
@@ -78,6 +79,7 @@ public final class BatchGenerator implements AutoCloseable {
             workerProfiles[i] = i == 0 ? profile : profile.enabled() ? new StageProfile() : StageProfile.disabled();
         }
         this.nextToken = new int[llama.slots()];
+        this.finished = new GenerationResult[llama.slots()];
         this.slots = new Sequence[llama.slots()];
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new Sequence(seqLen, tokenizer.maxTokenLength());
@@ -221,10 +223,19 @@ public final class BatchGenerator implements AutoCloseable {
             workerProfiles[w].reset();
         }
         long tTokenize = profile.lap(Stage.DO_SAMPLING, tSampling);
+        int done = 0;
         for (int j = 0; j < outputs; j++) {
-            accept(slots[outputSlot[j]], nextToken[j], sink);
+            GenerationResult r = accept(slots[outputSlot[j]], nextToken[j]);
+            if (r != null) {
+                finished[done++] = r;
+            }
         }
         profile.stop(Stage.GENERATE_TOKENIZE, tTokenize);
+        // The sink writes or journals the row: output work, not tokenizing (still in the iteration).
+        for (int j = 0; j < done; j++) {
+            sink.accept(finished[j]);
+            finished[j] = null;
+        }
         profile.stop(Stage.GENERATE_ITERATION, tIteration);
     }
 
@@ -242,7 +253,8 @@ public final class BatchGenerator implements AutoCloseable {
         }
     }
 
-    private void accept(Sequence s, int token, Consumer<GenerationResult> sink) {
+    /** Appends the sampled token; the row's result when this token finishes it, else null. */
+    private GenerationResult accept(Sequence s, int token) {
         int prev = s.lastToken();
         s.append(token);
         generatedTokens++;
@@ -254,12 +266,14 @@ public final class BatchGenerator implements AutoCloseable {
         } else if (s.generated() >= s.request.maxNewTokens() || s.length > seqLen) {
             done = FinishReason.LENGTH;
         }
-        if (done != null) {
-            sink.accept(new GenerationResult(s.request, Arrays.copyOf(s.tokens, s.promptLength),
-                    Arrays.copyOfRange(s.tokens, s.promptLength, s.length), s.completionText(), done, null,
-                    System.nanoTime() - s.startNanos));
-            s.free();
+        if (done == null) {
+            return null;
         }
+        GenerationResult r = new GenerationResult(s.request, Arrays.copyOf(s.tokens, s.promptLength),
+                Arrays.copyOfRange(s.tokens, s.promptLength, s.length), s.completionText(), done, null,
+                System.nanoTime() - s.startNanos);
+        s.free();
+        return r;
     }
 
     /** Stops the helper threads of the forward pass and the samplers. */

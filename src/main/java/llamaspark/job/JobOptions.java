@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 /**
  * The job's command line. Defaults come, in increasing priority, from these annotations, the
  * job defaults file ({@code --defaults}, keys are the option names without dashes, e.g.
- * {@code batch-size=32}) and the command line.
+ * {@code batch-size=64}) and the command line.
  */
 @Command(name = "llamaspark-job", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Spark batch generation: prompts in, generations and cluster-wide stage timings out (Parquet).")

@@ -18,7 +18,7 @@ import llamaspark.model.kernel.Backend;
 import llamaspark.profile.StageProfile;
 
 /** Helpers shared by the model tests: checkpoint bytes, the shared Python generator, a forward driver. */
-final class TestModels {
+public final class TestModels {
     static final Path MAKE_CHECKPOINT = Oracles.SHARED.resolve("bench").resolve("make_checkpoint.py");
 
     private TestModels() {
@@ -86,15 +86,16 @@ final class TestModels {
     }
 
     /** Feeds {@code tokens} one per step at positions 0, 1, ... of slot 0; returns each step's logits. */
-    static float[][] forwardSteps(LlamaWeights w, Backend backend, int... tokens) {
-        Llama llama = new Llama(w, backend, 1, 4);
-        StepBatch batch = new StepBatch(4, 1);
-        float[][] logits = new float[tokens.length][w.config.vocabSize()];
-        for (int pos = 0; pos < tokens.length; pos++) {
-            batch.clear();
-            batch.wantLogits(batch.add(tokens[pos], 0, pos));
-            llama.forward(batch, logits[pos], StageProfile.disabled());
+    public static float[][] forwardSteps(LlamaWeights w, Backend backend, int... tokens) {
+        try (Llama llama = new Llama(w, backend, 1, 4)) {
+            StepBatch batch = new StepBatch(4, 1);
+            float[][] logits = new float[tokens.length][w.config.vocabSize()];
+            for (int pos = 0; pos < tokens.length; pos++) {
+                batch.clear();
+                batch.wantLogits(batch.add(tokens[pos], 0, pos));
+                llama.forward(batch, logits[pos], StageProfile.disabled());
+            }
+            return logits;
         }
-        return logits;
     }
 }

@@ -1,5 +1,6 @@
 package llamaspark.model.gguf;
 
+import llamaspark.model.TestModels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -18,14 +19,12 @@ import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GenerationResult;
 import llamaspark.generate.GeneratorOptions;
 import llamaspark.model.CheckpointReader;
-import llamaspark.model.Llama;
 import llamaspark.model.LlamaConfig;
 import llamaspark.model.LlamaWeights;
 import llamaspark.model.LoadedModel;
 import llamaspark.model.Llama2cExport;
 import llamaspark.model.ModelFiles;
 import llamaspark.model.RandomCheckpoint;
-import llamaspark.model.StepBatch;
 import llamaspark.model.kernel.Backend;
 import llamaspark.model.quant.GgmlType;
 import llamaspark.profile.StageProfile;
@@ -59,8 +58,8 @@ class MappedGgufTest {
         assertTrue(mapped.weights().wqkv[0].quantized(), "the vector backend multiplies the mapped tensors");
         LlamaWeights reference = CheckpointReader.read(bin, Backend.VECTOR.layout());
         int[] tokens = {1, 403, 87, 300, 12, 499, 250, 7};
-        float[][] want = steps(reference, Backend.VECTOR, tokens);
-        float[][] got = steps(mapped.weights(), Backend.VECTOR, tokens);
+        float[][] want = TestModels.forwardSteps(reference, Backend.VECTOR, tokens);
+        float[][] got = TestModels.forwardSteps(mapped.weights(), Backend.VECTOR, tokens);
         for (int i = 0; i < tokens.length; i++) {
             assertArrayEquals(want[i], got[i], "run.c-order logits of step " + i);
         }
@@ -68,7 +67,7 @@ class MappedGgufTest {
                 greedy(mapped.weights(), mapped.tokenizer(), Backend.VECTOR, 40), "greedy tokens");
 
         LoadedModel fma = ModelFiles.open(gguf, null, Backend.VECTOR_FMA, 0, 0);
-        float[][] fast = steps(fma.weights(), Backend.VECTOR_FMA, tokens);
+        float[][] fast = TestModels.forwardSteps(fma.weights(), Backend.VECTOR_FMA, tokens);
         float worst = 0;
         for (int i = 0; i < tokens.length; i++) {
             for (int v = 0; v < want[i].length; v++) {
@@ -134,19 +133,6 @@ class MappedGgufTest {
         }
     }
 
-    /** Feeds tokens one per step at positions 0, 1, ...; each step's logits. */
-    static float[][] steps(LlamaWeights w, Backend backend, int... tokens) {
-        try (Llama llama = new Llama(w, backend, 1, 4)) {
-            StepBatch batch = new StepBatch(4, 1);
-            float[][] logits = new float[tokens.length][w.config.vocabSize()];
-            for (int pos = 0; pos < tokens.length; pos++) {
-                batch.clear();
-                batch.wantLogits(batch.add(tokens[pos], 0, pos));
-                llama.forward(batch, logits[pos], StageProfile.disabled());
-            }
-            return logits;
-        }
-    }
 
     static int[] greedy(LlamaWeights w, llamaspark.tokenizer.TextTokenizer tok, Backend backend, int n) {
         return generate(w, tok, backend, tok.encode("Once upon a time", true, false), n);

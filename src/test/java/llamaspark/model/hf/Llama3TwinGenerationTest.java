@@ -1,5 +1,6 @@
 package llamaspark.model.hf;
 
+import llamaspark.model.TestModels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -22,12 +23,10 @@ import llamaspark.generate.FinishReason;
 import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GenerationResult;
 import llamaspark.generate.GeneratorOptions;
-import llamaspark.model.Llama;
 import llamaspark.model.LlamaConfig;
 import llamaspark.model.LlamaWeights;
 import llamaspark.model.LoadedModel;
 import llamaspark.model.ModelFiles;
-import llamaspark.model.StepBatch;
 import llamaspark.model.kernel.Backend;
 import llamaspark.model.quant.GgmlType;
 import llamaspark.profile.StageProfile;
@@ -124,7 +123,7 @@ class Llama3TwinGenerationTest {
             double[][] want = ref.logits(tokens, check);
             for (Path model : new Path[] {twin.hfDir(), twin.gguf()}) {
                 for (Backend backend : new Backend[] {Backend.VECTOR, Backend.EJML}) {
-                    float[][] got = steps(ModelFiles.open(model, null, backend, 0, 0).weights(), backend, tokens);
+                    float[][] got = TestModels.forwardSteps(ModelFiles.open(model, null, backend, 0, 0).weights(), backend, tokens);
                     for (int k = 0; k < check.length; k++) {
                         double worst = 0, scale = 0;
                         int argWant = 0, argGot = 0;
@@ -276,19 +275,6 @@ class Llama3TwinGenerationTest {
         return out;
     }
 
-    /** Feeds tokens one per step at positions 0, 1, ...; each step's logits. */
-    static float[][] steps(LlamaWeights w, Backend backend, int... tokens) {
-        try (Llama llama = new Llama(w, backend, 1, 4)) {
-            StepBatch batch = new StepBatch(4, 1);
-            float[][] logits = new float[tokens.length][w.config.vocabSize()];
-            for (int pos = 0; pos < tokens.length; pos++) {
-                batch.clear();
-                batch.wantLogits(batch.add(tokens[pos], 0, pos));
-                llama.forward(batch, logits[pos], StageProfile.disabled());
-            }
-            return logits;
-        }
-    }
 
     /** The model's config has the twin's shape. */
     @Test

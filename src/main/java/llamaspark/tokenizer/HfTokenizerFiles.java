@@ -1,17 +1,14 @@
 package llamaspark.tokenizer;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import llamaspark.BadInputException;
+import llamaspark.JsonFiles;
 
 /**
  * Hugging Face tokenizer files: {@code tokenizer.json} (a byte-level BPE model), and beside it the
@@ -19,7 +16,6 @@ import llamaspark.BadInputException;
  * {@code generation_config.json} (the ids that end generation).
  */
 public final class HfTokenizerFiles {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private HfTokenizerFiles() {}
 
@@ -189,19 +185,6 @@ public final class HfTokenizerFiles {
     }
 
     static JsonNode read(Path file) {
-        String source = file.toString();
-        try {
-            JsonNode node = JSON.readTree(Files.readAllBytes(file));
-            if (node == null || !node.isObject()) {
-                throw new BadInputException(source, "expected a JSON object");
-            }
-            return node;
-        } catch (NoSuchFileException e) {
-            throw new BadInputException(source, "file not found", e);
-        } catch (JacksonException e) {
-            throw new BadInputException(source, "not valid JSON: " + e.getOriginalMessage(), e);
-        } catch (IOException e) {
-            throw new BadInputException(source, "cannot read (" + e + ")", e);
-        }
+        return JsonFiles.readObject(file, "file not found");
     }
 }

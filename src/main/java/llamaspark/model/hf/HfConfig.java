@@ -1,13 +1,9 @@
 package llamaspark.model.hf;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import llamaspark.BadInputException;
+import llamaspark.JsonFiles;
 import llamaspark.model.RopeScaling;
 
 /**
@@ -22,24 +18,10 @@ import llamaspark.model.RopeScaling;
 public record HfConfig(int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads, int headDim,
                        float rmsEps, float ropeTheta, RopeScaling ropeScaling, int maxPositions, int vocabSize,
                        boolean tieWordEmbeddings, int bosId, int[] eosIds) {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     public static HfConfig read(Path configJson) {
-        String source = configJson.toString();
-        JsonNode root;
-        try {
-            root = JSON.readTree(Files.readAllBytes(configJson));
-        } catch (NoSuchFileException e) {
-            throw new BadInputException(source, "file not found (a Hugging Face model directory needs config.json)", e);
-        } catch (JacksonException e) {
-            throw new BadInputException(source, "not valid JSON: " + e.getOriginalMessage(), e);
-        } catch (IOException e) {
-            throw new BadInputException(source, "cannot read (" + e + ")", e);
-        }
-        if (root == null || !root.isObject()) {
-            throw new BadInputException(source, "expected a JSON object");
-        }
-        return of(source, root);
+        JsonNode root = JsonFiles.readObject(configJson, "file not found (a Hugging Face model directory needs config.json)");
+        return of(configJson.toString(), root);
     }
 
     static HfConfig of(String source, JsonNode c) {

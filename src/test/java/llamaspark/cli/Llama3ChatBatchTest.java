@@ -12,12 +12,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -36,9 +33,7 @@ import llamaspark.job.PromptFiles;
 import llamaspark.job.PromptRow;
 import llamaspark.model.LoadedModel;
 import llamaspark.model.ModelFiles;
-import llamaspark.model.hf.HfLlamaSpec;
 import llamaspark.model.hf.Llama3Twin;
-import llamaspark.model.hf.Safetensors;
 import llamaspark.model.kernel.Backend;
 import llamaspark.model.quant.GgmlType;
 import llamaspark.profile.StageProfile;
@@ -379,23 +374,7 @@ class Llama3ChatBatchTest {
         assertTrue(at < greedy.length - 1, "a fresh token to swap: " + java.util.Arrays.toString(greedy));
         int swapped = greedy[at];
 
-        Path copy = dir.resolve("twin-hf-eot");
-        Files.createDirectories(copy);
-        try (var files = Files.list(twin.hfDir())) {
-            for (Path f : files.toList()) {
-                Files.copy(f, copy.resolve(f.getFileName()));
-            }
-        }
-        Safetensors.Tensor head = HfLlamaSpec.of(copy).lmHead();
-        assertNotNull(head, "untied: a classifier of its own");
-        int rowBytes = (int) (head.cols() * 4); // F32
-        try (FileChannel ch = FileChannel.open(head.file(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer a = ByteBuffer.allocate(rowBytes), b = ByteBuffer.allocate(rowBytes);
-            ch.read(a, head.offset() + (long) swapped * rowBytes);
-            ch.read(b, head.offset() + (long) Llama3Twin.EOT * rowBytes);
-            ch.write(a.flip(), head.offset() + (long) Llama3Twin.EOT * rowBytes);
-            ch.write(b.flip(), head.offset() + (long) swapped * rowBytes);
-        }
+        Path copy = Llama3Twin.withClassifierRowsSwapped(twin.hfDir(), dir.resolve("twin-hf-eot"), swapped, Llama3Twin.EOT);
         Path after = dir.resolve("eot-after.jsonl");
         Run r = batch("--model", copy.toString(), "--prompts", in.toString(), "--out", after.toString(),
                 "--input-format", "openai-batch", "--output-format", "openai-batch");

@@ -58,4 +58,32 @@ public record Llama3Twin(RandomCheckpoint model, Path gguf, Path hfDir) {
                 TOKENIZER_JSON, hf);
         return new Llama3Twin(model, gguf, hf);
     }
+
+    /**
+     * A copy of the Hugging Face directory {@code hfDir} in {@code copy} whose classifier has rows
+     * {@code a} and {@code b} swapped: greedy decoding then picks {@code b} where it picked {@code a}
+     * (the argmax follows the row). The model must be untied (a classifier of its own).
+     */
+    public static Path withClassifierRowsSwapped(Path hfDir, Path copy, int a, int b) throws java.io.IOException {
+        java.nio.file.Files.createDirectories(copy);
+        try (var files = java.nio.file.Files.list(hfDir)) {
+            for (Path f : files.toList()) {
+                java.nio.file.Files.copy(f, copy.resolve(f.getFileName()));
+            }
+        }
+        Safetensors.Tensor head = HfLlamaSpec.of(copy).lmHead();
+        if (head == null) {
+            throw new IllegalArgumentException(hfDir + ": tied embeddings, no classifier of its own");
+        }
+        int rowBytes = (int) (head.bytes() / head.shape()[0]);
+        try (var ch = java.nio.channels.FileChannel.open(head.file(), java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer rowA = java.nio.ByteBuffer.allocate(rowBytes), rowB = java.nio.ByteBuffer.allocate(rowBytes);
+            ch.read(rowA, head.offset() + (long) a * rowBytes);
+            ch.read(rowB, head.offset() + (long) b * rowBytes);
+            ch.write(rowA.flip(), head.offset() + (long) b * rowBytes);
+            ch.write(rowB.flip(), head.offset() + (long) a * rowBytes);
+        }
+        return copy;
+    }
 }

@@ -203,23 +203,7 @@ class Llama3TwinGenerationTest {
         // then picks <|eot_id|> where it picked that token (the argmax follows the row).
         int at = 5, swapped = original.completionTokens()[at];
         assertTrue(IntStream.of(Arrays.copyOf(original.completionTokens(), at)).noneMatch(t -> t == swapped || t == Llama3Twin.EOT));
-        Path copy = dir.resolve("wide-eot");
-        Files.createDirectories(copy);
-        try (var files = Files.list(wide.hfDir())) {
-            for (Path f : files.toList()) {
-                Files.copy(f, copy.resolve(f.getFileName()));
-            }
-        }
-        Safetensors.Tensor head = HfLlamaSpec.of(copy).lmHead();
-        int rowBytes = (int) (head.cols() * 2); // BF16
-        try (var ch = java.nio.channels.FileChannel.open(head.file(), java.nio.file.StandardOpenOption.READ,
-                java.nio.file.StandardOpenOption.WRITE)) {
-            java.nio.ByteBuffer a = java.nio.ByteBuffer.allocate(rowBytes), b = java.nio.ByteBuffer.allocate(rowBytes);
-            ch.read(a, head.offset() + (long) swapped * rowBytes);
-            ch.read(b, head.offset() + (long) Llama3Twin.EOT * rowBytes);
-            ch.write(a.flip(), head.offset() + (long) Llama3Twin.EOT * rowBytes);
-            ch.write(b.flip(), head.offset() + (long) swapped * rowBytes);
-        }
+        Path copy = Llama3Twin.withClassifierRowsSwapped(wide.hfDir(), dir.resolve("wide-eot"), swapped, Llama3Twin.EOT);
         LoadedModel hf = ModelFiles.open(copy, null, Backend.VECTOR, 0, 0);
         assertTrue(IntStream.of(hf.tokenizer().endOfGenerationIds()).anyMatch(id -> id == Llama3Twin.EOT));
         assertEquals(Llama3Twin.EOS, hf.tokenizer().eosId(), "EOS itself is <|end_of_text|>, not <|eot_id|>");

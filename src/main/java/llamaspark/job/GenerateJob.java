@@ -29,13 +29,13 @@ import llamaspark.profile.StageProfile;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.api.java.function.ForeachPartitionFunction;
 import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
@@ -194,37 +194,46 @@ public final class GenerateJob {
         int partitions = o.partitions > 0 ? o.partitions : spark.sparkContext().defaultParallelism();
         spark.conf().set("spark.sql.shuffle.partitions", partitions);
         try {
-            long tLoad = System.nanoTime();
+            DriverPhases phases = new DriverPhases();
             ModelRef ref = ModelRef.create(spark.sparkContext(), o.model);
-            double loadSeconds = (System.nanoTime() - tLoad) / 1e9;
+            double loadSeconds = (System.nanoTime() - t0) / 1e9;
             int batchSize = fitBatch(spark, o, ref);
+            phases.lap("model");
 
-            Dataset<Row> prompts = PromptSource.read(spark, o.prompts, o.openAiInput());
-            requirePrompts(prompts, o);
+            // Duplicates are marked once, kept on disk, and counted in the same pass (no prompt at
+            // all is a mistake, not an empty success); the generation stage reads them from there.
+            marked = markDuplicates(PromptSource.read(spark, o.prompts, o.openAiInput()))
+                    .persist(StorageLevel.DISK_ONLY());
+            InputCounts inputs = countInputs(marked, o);
+            Dataset<Row> firsts = marked.filter(col("duplicate_of").isNull()).drop("duplicate_of");
+            phases.lap("prompts");
 
             WorkDir work = WorkDir.open(spark.sparkContext().hadoopConfiguration(), outDir,
                     WorkDir.manifest(ref, o.jobDefaults()), o.fresh);
-            marked = markDuplicates(prompts).persist(StorageLevel.DISK_ONLY());
-            Dataset<Row> firsts = marked.filter(col("duplicate_of").isNull()).drop("duplicate_of");
-
-            Dataset<Row> todo = firsts.join(work.finished(spark).select("id", "input_hash"),
-                    ID_AND_HASH, "left_anti");
+            Dataset<Row> earlier = work.finished(spark); // the rows earlier attempts at DIR finished, if any
+            Dataset<Row> todo = earlier == null ? firsts
+                    : firsts.join(earlier.select("id", "input_hash"), ID_AND_HASH, "left_anti");
+            // The tasks write generations/ as they go (and journal every row for a resume).
             List<TaskProfile> tasks = generate(spark, o, ref, todo, partitions, batchSize,
-                    new RowJournal.Spec(work.chunks().toString(), o.checkpointRows, Math.round(o.checkpointSeconds * 1000)), progress);
+                    new RowJournal.Spec(work.chunks().toString(), o.checkpointRows, Math.round(o.checkpointSeconds * 1000)),
+                    output.staged("generations"), progress);
+            phases.lap("generation");
 
-            JobResult.RowCounts counts = writeGenerations(spark, ref, firsts, marked, work, tasks,
+            JobResult.RowCounts counts = completeGenerations(spark, ref, inputs, marked, earlier, work, tasks,
                     output.staged("generations"));
             List<String> firstErrors = firstErrors(spark, output.staged("generations"));
             if (o.openAiOutput()) {
                 writeOpenAiBatch(spark, marked, output, ref, started.getEpochSecond());
             }
+            phases.lap("writing generations");
 
             StageProfile cluster = writeTimings(spark, tasks, output);
+            phases.lap("writing timings");
 
             JobResult result = new JobResult(output.path(), started, Instant.now(), (System.nanoTime() - t0) / 1e9,
                     loadSeconds, partitions, spark.sparkContext().master(), spark.sparkContext().applicationId(),
                     spark.version(), spark.sparkContext().defaultParallelism(), o, ref, tasks, cluster, counts,
-                    firstErrors, batchSize);
+                    firstErrors, batchSize, phases.seconds());
             output.writeText("run.json", result.toJson());
             output.writeText(Report.FILE, Report.html(spark, outDir, output::staged));
             output.commit();
@@ -269,11 +278,20 @@ public final class GenerateJob {
                 m -> System.err.println("llamaspark job: " + m));
     }
 
-    /** An input without a single prompt line is a mistake, not an empty success. */
-    private static void requirePrompts(Dataset<Row> prompts, JobOptions o) {
-        if (prompts.isEmpty()) {
+    /** The input's rows, and how many of them are later occurrences of an id. */
+    record InputCounts(long rows, long duplicates) {
+        long firsts() {
+            return rows - duplicates;
+        }
+    }
+
+    /** Counts the marked input in one pass; an input without a single prompt line is a mistake. */
+    private static InputCounts countInputs(Dataset<Row> marked, JobOptions o) {
+        Row c = marked.agg(count(lit(1)), count(col("duplicate_of"))).first();
+        if (c.getLong(0) == 0) {
             throw new BadInputException(String.join(",", o.prompts), "holds no prompts (every file is empty or blank)");
         }
+        return new InputCounts(c.getLong(0), c.getLong(1));
     }
 
     /**
@@ -346,11 +364,13 @@ public final class GenerateJob {
 
     /**
      * Broadcasts the model, runs the prompts, hash-partitioned by id, through the engine partition
-     * by partition; every finished row is journalled to the work directory as it finishes.
-     * Returns the tasks' profiles in partition order.
+     * by partition and writes the rows to Parquet at {@code dir} (Spark's commit protocol keeps one
+     * attempt's file per partition); every finished row is also journalled to the work directory as
+     * it finishes. Returns the tasks' profiles in partition order.
      */
     private static List<TaskProfile> generate(SparkSession spark, JobOptions o, ModelRef ref, Dataset<Row> prompts,
-                                              int partitions, int batchSize, RowJournal.Spec journal, PrintStream progressOut) {
+                                              int partitions, int batchSize, RowJournal.Spec journal, String dir,
+                                              PrintStream progressOut) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<ModelRef> model = jsc.broadcast(ref);
         CollectionAccumulator<TaskProfile> profiles = spark.sparkContext().collectionAccumulator("llamaspark.task-profiles");
@@ -362,7 +382,7 @@ public final class GenerateJob {
             counted.repartition(partitions, col("id"))
                     .mapPartitions(new PartitionGenerator(model, o.jobDefaults(), batchSize, o.engine.threads, profiles, counters, journal),
                             Encoders.row(JobSchemas.GENERATIONS))
-                    .foreachPartition((ForeachPartitionFunction<Row>) it -> it.forEachRemaining(r -> { }));
+                    .write().parquet(dir);
             live.complete();
         }
         List<TaskProfile> tasks = new ArrayList<>(profiles.value());
@@ -371,29 +391,32 @@ public final class GenerateJob {
     }
 
     /**
-     * Writes DIR/generations: for every first occurrence of an id, the row an attempt finished for
-     * it (this run's or an earlier one's; retried tasks may have finished it twice, identically),
-     * and an error row for every later occurrence. Returns the counts.
+     * Completes DIR/generations, which holds this run's rows: adds the row an earlier attempt
+     * finished for every other first occurrence of an id (a retried task may have journalled it
+     * twice, identically), and an error row for every later occurrence. Returns the counts.
      */
-    private static JobResult.RowCounts writeGenerations(SparkSession spark, ModelRef ref, Dataset<Row> firsts,
-                                                        Dataset<Row> marked, WorkDir work, List<TaskProfile> tasks,
-                                                        String dir) {
-        String[] columns = Arrays.stream(JobSchemas.GENERATIONS.fieldNames()).toArray(String[]::new);
-        Dataset<Row> done = work.finished(spark)
-                .join(firsts.select("id", "input_hash"), ID_AND_HASH, "left_semi")
-                .dropDuplicates("id")
-                .select(Arrays.stream(columns).map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
-        Dataset<Row> duplicates = marked.filter(col("duplicate_of").isNotNull()).map((MapFunction<Row, Row>) r -> {
-            PromptRow p = JobSchemas.promptRow(r);
-            String error = PromptFiles.duplicateMessage(p, r.getAs("duplicate_of"));
-            return JobSchemas.generationRow(p, null, null, error, ref.model(), null, null);
-        }, Encoders.row(JobSchemas.GENERATIONS));
-        done.union(duplicates).write().parquet(dir);
+    private static JobResult.RowCounts completeGenerations(SparkSession spark, ModelRef ref, InputCounts inputs,
+                                                           Dataset<Row> marked, Dataset<Row> earlier, WorkDir work,
+                                                           List<TaskProfile> tasks, String dir) {
+        if (earlier != null) {
+            Column[] columns = Arrays.stream(JobSchemas.GENERATIONS.fieldNames()).map(org.apache.spark.sql.functions::col)
+                    .toArray(Column[]::new);
+            earlier.join(marked.filter(col("duplicate_of").isNull()).select("id", "input_hash"), ID_AND_HASH, "left_semi")
+                    .dropDuplicates("id").select(columns)
+                    .write().mode(SaveMode.Append).parquet(dir);
+        }
+        if (inputs.duplicates() > 0) {
+            marked.filter(col("duplicate_of").isNotNull()).map((MapFunction<Row, Row>) r -> {
+                PromptRow p = JobSchemas.promptRow(r);
+                String error = PromptFiles.duplicateMessage(p, r.getAs("duplicate_of"));
+                return JobSchemas.generationRow(p, null, null, error, ref.model(), null, null);
+            }, Encoders.row(JobSchemas.GENERATIONS)).write().mode(SaveMode.Append).parquet(dir);
+        }
 
         Row totals = spark.read().parquet(dir).agg(count(lit(1)), count(col("error"))).first();
         long total = totals.getLong(0), failed = totals.getLong(1);
-        long duplicateRows = marked.filter(col("duplicate_of").isNotNull()).count();
-        long expected = firsts.count();
+        long duplicateRows = inputs.duplicates();
+        long expected = inputs.firsts();
         if (total - duplicateRows != expected) {
             throw new IllegalStateException("the work directory " + work.path() + " holds " + (total - duplicateRows)
                     + " finished rows for " + expected + " prompts");

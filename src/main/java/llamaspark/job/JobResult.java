@@ -37,6 +37,7 @@ public final class JobResult {
     private final RowCounts counts;
     private final List<String> firstErrors;
     private final int batchSize;
+    private final Map<String, Double> driverPhases;
 
     /**
      * The rows of DIR/generations: total, failed (with an error), reused (finished by an earlier
@@ -48,7 +49,8 @@ public final class JobResult {
     JobResult(String outDir, Instant started, Instant finished, double wallSeconds, double modelLoadSeconds,
               int partitions, String master, String appId, String sparkVersion, int defaultParallelism,
               JobOptions options, ModelRef ref, List<TaskProfile> tasks, StageProfile cluster,
-              RowCounts counts, List<String> firstErrors, int batchSize) {
+              RowCounts counts, List<String> firstErrors, int batchSize, Map<String, Double> driverPhases) {
+        this.driverPhases = driverPhases;
         this.counts = counts;
         this.firstErrors = List.copyOf(firstErrors);
         this.batchSize = batchSize;
@@ -165,12 +167,20 @@ public final class JobResult {
                 completionTokens()));
         sb.append(String.format(Locale.ROOT, "wall %.2f s, %.1f completion tokens/s overall, %d partitions on %d executor(s), master %s%n",
                 wallSeconds, completionTokens() / wallSeconds, partitions, executors().size(), master));
+        sb.append("driver: ").append(phasesLine()).append(System.lineSeparator());
         for (ExecutorSummary e : executors().values()) {
             sb.append(String.format(Locale.ROOT, "  executor %-8s %5d rows %8d tokens %8.2f task-s %8.1f tok/s%n",
                     e.executorId(), e.rows(), e.completionTokens(), e.taskSeconds(), e.tokensPerSecond()));
         }
         sb.append("output: ").append(outDir).append(System.lineSeparator());
         return sb.toString();
+    }
+
+    /** "model 0.14 s, prompts 1.10 s, ..." over the driver's phases. */
+    private String phasesLine() {
+        java.util.StringJoiner j = new java.util.StringJoiner(", ");
+        driverPhases.forEach((k, v) -> j.add(String.format(Locale.ROOT, "%s %.2f s", k, v)));
+        return j.toString();
     }
 
     private static Map<String, Object> ordered(Object... keysAndValues) {
@@ -186,6 +196,8 @@ public final class JobResult {
         root.put("started_at", started.toString());
         root.put("finished_at", finished.toString());
         root.put("wall_seconds", wallSeconds);
+        // The driver's phases within wall_seconds: model, prompts, generation, writing ... .
+        root.put("driver_phase_seconds", driverPhases);
         Map<String, Object> where = new LinkedHashMap<>();
         where.put("master", master);
         where.put("app_id", appId);

@@ -28,8 +28,8 @@ import scala.Tuple2;
 /**
  * Reads every prompt file of a job into one Dataset with the {@link JobSchemas#PROMPTS} columns.
  * Text and JSONL files are split by Spark (Hadoop line splits: a task holds one split's lines,
- * whatever the file's size); a cheap first pass counts each split's lines so every line keeps its
- * number. CSV files (records may span lines) are read whole, one task per file. Each Parquet file
+ * whatever the file's size); when a file spans several splits, a cheap first pass counts each
+ * split's lines so every line keeps its number. CSV files (records may span lines) are read whole, one task per file. Each Parquet file
  * is read on its own schema, so files that disagree (an int id here, a string there, a column
  * missing) do not sink each other.
  */
@@ -89,16 +89,20 @@ final class PromptSource {
     }
 
     /**
-     * Text and JSONL files in Hadoop line splits. Pass one counts the lines of every split (a
-     * line belongs to the split where it starts); their prefix sums per file give each split's
-     * first line number for pass two, which parses.
+     * Text and JSONL files in Hadoop line splits. Pass one (only when some split starts past a
+     * file's first byte) counts the lines of every split (a line belongs to the split where it
+     * starts); their prefix sums per file give each split's first line number for pass two, which
+     * parses.
      */
     @SuppressWarnings("unchecked")
     private static JavaRDD<Row> lineFiles(JavaSparkContext jsc, List<String> paths, Map<String, Integer> fileIndex,
                                           boolean openAiBatch) {
         JavaNewHadoopRDD<LongWritable, Text> splits = (JavaNewHadoopRDD<LongWritable, Text>) jsc.newAPIHadoopFile(
                 String.join(",", paths), TextInputFormat.class, LongWritable.class, Text.class, jsc.hadoopConfiguration());
-        List<Tuple2<String, long[]>> counts = splits.mapPartitionsWithInputSplit((split, it) -> {
+        // Most files are one split (smaller than a block): their first line is line 1, no count needed.
+        boolean wholeFiles = java.util.Arrays.stream(splits.rdd().partitions())
+                .allMatch(p -> ((FileSplit) ((org.apache.spark.rdd.NewHadoopPartition) p).serializableHadoopSplit().value()).getStart() == 0);
+        List<Tuple2<String, long[]>> counts = wholeFiles ? List.of() : splits.mapPartitionsWithInputSplit((split, it) -> {
             FileSplit s = (FileSplit) split;
             long n = 0;
             while (it.hasNext()) {
@@ -127,7 +131,7 @@ final class PromptSource {
             String path = s.getPath().toString();
             PromptFiles.Kind kind = openAiBatch ? PromptFiles.Kind.OPENAI_BATCH : PromptFiles.kindOf(s.getPath().getName());
             int file = index.value().getOrDefault(path, -1);
-            long start = first.value().get(path + "@" + s.getStart());
+            long start = s.getStart() == 0 ? 1 : first.value().get(path + "@" + s.getStart());
             return new Iterator<Row>() {
                 private long line = start - 1;
                 private final java.util.ArrayDeque<Row> next = new java.util.ArrayDeque<>(); // a line's rows

@@ -138,9 +138,21 @@ final class WorkDir {
         return fs.exists(chunks()) ? fs.listStatus(chunks(), p -> !p.getName().startsWith(".")).length : 0;
     }
 
-    /** Every row that earlier attempts (and this one) finished; an id may appear more than once. */
+    /**
+     * Every row that earlier attempts finished, as journalled when this is called (an id may appear
+     * more than once: a retried task journals its rows again); null when there are none.
+     */
     Dataset<Row> finished(SparkSession spark) {
-        return spark.read().schema(CHUNK).option("mode", "FAILFAST").json(chunks().toString());
+        try {
+            if (!fs.exists(chunks())) {
+                return null;
+            }
+            String[] files = java.util.Arrays.stream(fs.listStatus(chunks(), p -> !p.getName().startsWith(".")))
+                    .map(st -> st.getPath().toString()).toArray(String[]::new);
+            return files.length == 0 ? null : spark.read().schema(CHUNK).option("mode", "FAILFAST").json(files);
+        } catch (IOException e) {
+            throw new BadInputException(dir.toString(), "cannot list the finished rows: " + e.getMessage(), e);
+        }
     }
 
     /** Once DIR is complete, the work directory has served its purpose. */

@@ -445,6 +445,40 @@ class GenerateJobTest {
         assertEquals("c.parquet:2: field 'prompt' must be a string, got 6", error(g, "five"));
     }
 
+    @Test
+    void linesKeepTheirNumbersWhenAFileSpansManySplits() throws Exception {
+        // 400 lines of mixed length in ~1 KB splits: a line's number comes from the count of the
+        // splits before it (a file of one split skips that count and starts at line 1).
+        Path multi = Files.createDirectories(dir.resolve("multi-split"));
+        StringBuilder text = new StringBuilder();
+        for (int i = 1; i <= 400; i++) {
+            text.append("line ").append(i).append(" ").append("x".repeat(i % 37)).append('\n');
+        }
+        Files.writeString(multi.resolve("many.txt"), text);
+        Files.writeString(multi.resolve("one.txt"), "alpha\nbeta\n");
+        org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+        String key = "mapreduce.input.fileinputformat.split.maxsize";
+        String before = conf.get(key);
+        conf.set(key, "1000");
+        try {
+            Dataset<Row> read = PromptSource.read(spark, List.of(multi.toString()));
+            assertTrue(read.rdd().getNumPartitions() > 10, "many splits");
+            Map<String, String> promptBySource = read.collectAsList().stream()
+                    .collect(Collectors.toMap(r -> r.getAs("source"), r -> r.getAs("prompt")));
+            assertEquals(402, promptBySource.size());
+            for (int i = 1; i <= 400; i++) {
+                assertEquals("line " + i + " " + "x".repeat(i % 37), promptBySource.get("many.txt:" + i));
+            }
+            assertEquals("beta", promptBySource.get("one.txt:2"));
+        } finally {
+            if (before == null) {
+                conf.unset(key);
+            } else {
+                conf.set(key, before);
+            }
+        }
+    }
+
     /** One Parquet file at {@code file}, written by Spark (which writes a directory of parts). */
     private static void writeParquet(Path file, List<Row> rows, org.apache.spark.sql.types.StructType schema) throws Exception {
         Path tmp = dir.resolve("tmp-" + file.getFileName());

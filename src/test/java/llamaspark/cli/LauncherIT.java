@@ -1,0 +1,91 @@
+package llamaspark.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import llamaspark.Oracles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * jobs/llamaspark's class-data sharing: the first run of a command saves the classes it loaded,
+ * the next keeps the archive once it maps, later runs map it (the JVM itself says where each class
+ * came from), and a half-written archive is thrown away without harm. Runs the packaged launcher,
+ * hence an integration test.
+ */
+class LauncherIT {
+    private static final Path CDS = Path.of("target", "cds");
+
+    private record Run(int exit, String out) {
+    }
+
+    private static Run tokenize(Path in, Map<String, String> env) throws IOException, InterruptedException {
+        File log = File.createTempFile("llamaspark-launcher", ".log");
+        ProcessBuilder pb = new ProcessBuilder("jobs/llamaspark", "tokenize", "--tokenizer",
+                Oracles.MODELS.resolve("llama2-tokenizer.bin").toString(), "--file", in.toString())
+                .redirectErrorStream(true).redirectOutput(log);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the launcher finished");
+        return new Run(p.exitValue(), Files.readString(log.toPath(), StandardCharsets.UTF_8));
+    }
+
+    private static List<Path> archives(String suffix) throws IOException {
+        if (!Files.isDirectory(CDS)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(CDS)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("tokenize-") && p.getFileName().toString().endsWith(suffix))
+                    .toList();
+        }
+    }
+
+    @Test
+    void firstRunSavesTheClassesLaterRunsMapThem(@TempDir Path dir) throws Exception {
+        for (Path p : archives("")) {
+            Files.delete(p);
+        }
+        Path in = Files.writeString(dir.resolve("in.txt"), "hello world\n");
+        Run first = tokenize(in, Map.of());
+        assertEquals(0, first.exit(), first.out());
+        String ids = first.out().lines().filter(l -> !l.startsWith("WARNING")).findFirst().orElseThrow();
+        assertEquals(1, archives(".tmp").size(), "the first run saved its classes: " + archives(""));
+
+        Run second = tokenize(in, Map.of());
+        assertEquals(0, second.exit(), second.out());
+        assertTrue(second.out().contains(ids), second.out());
+        assertEquals(0, archives(".tmp").size());
+        assertEquals(1, archives(".jsa").size(), "the saved archive was kept");
+
+        // -Xshare:on makes a JVM that cannot map the archive refuse to start.
+        Run mapped = tokenize(in, Map.of("LLAMASPARK_JAVA_OPTS", "-Xshare:on -Xlog:class+load=info"));
+        assertEquals(0, mapped.exit(), mapped.out());
+        assertTrue(mapped.out().contains("llamaspark.cli.Main source: shared objects file (top)"), mapped.out());
+
+        // A run killed while saving (here: a truncated copy under a process id no one has) is dropped.
+        Path archive = archives(".jsa").get(0);
+        byte[] bytes = Files.readAllBytes(archive);
+        Files.delete(archive);
+        Path half = archive.resolveSibling(archive.getFileName() + ".4194303.tmp");
+        Files.write(half, java.util.Arrays.copyOf(bytes, bytes.length / 3));
+        Run afterHalf = tokenize(in, Map.of());
+        assertEquals(0, afterHalf.exit(), afterHalf.out());
+        assertTrue(afterHalf.out().contains(ids), afterHalf.out());
+        assertFalse(Files.exists(half), "the half-written archive is gone");
+        assertFalse(afterHalf.out().contains("Aborted"), afterHalf.out());
+
+        Run off = tokenize(in, Map.of("LLAMASPARK_CDS", "off", "LLAMASPARK_JAVA_OPTS", "-Xlog:class+load=info"));
+        assertEquals(0, off.exit(), off.out());
+        assertFalse(off.out().contains("llamaspark.cli.Main source: shared objects file"), "LLAMASPARK_CDS=off maps nothing");
+    }
+}

@@ -221,7 +221,7 @@ public final class GenerateJob {
 
             JobResult.RowCounts counts = completeGenerations(spark, ref, inputs, marked, earlier, work, tasks,
                     output.staged("generations"));
-            List<String> firstErrors = firstErrors(spark, output.staged("generations"));
+            List<String> firstErrors = counts.failed() == 0 ? List.of() : firstErrors(spark, output.staged("generations"));
             if (o.openAiOutput()) {
                 writeOpenAiBatch(spark, marked, output, ref, started.getEpochSecond());
             }

@@ -113,12 +113,15 @@ public record RunData(String label, JsonNode run, List<StageRow> stages, List<Pa
             for (Row r : gen.groupBy("finish_reason").count().collectAsList()) {
                 reasons.put(r.isNullAt(0) ? "error" : r.getString(0), r.getLong(1));
             }
+            Row counts = gen.agg(count(lit(1)), count(col("error"))).first();
+            long rows = counts.getLong(0);
+            long errorRows = counts.getLong(1);
             List<ErrorRow> errors = new ArrayList<>();
-            for (Row r : gen.where(col("error").isNotNull()).orderBy("id").limit(ERROR_EXAMPLES).collectAsList()) {
-                errors.add(new ErrorRow(r.getAs("id"), r.getAs("source"), r.getAs("error")));
+            if (errorRows > 0) {
+                for (Row r : gen.where(col("error").isNotNull()).orderBy("id").limit(ERROR_EXAMPLES).collectAsList()) {
+                    errors.add(new ErrorRow(r.getAs("id"), r.getAs("source"), r.getAs("error")));
+                }
             }
-            long rows = gen.count();
-            long errorRows = gen.where(col("error").isNotNull()).count();
             return new RunData(label, run, stages, partitions, executors,
                     Histogram.of(ok, "elapsed_ms", false), Histogram.of(ok, "prompt_tokens", true),
                     Histogram.of(ok, "completion_tokens", true), reasons, rows, errorRows, errors);

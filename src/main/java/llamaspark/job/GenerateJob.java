@@ -171,10 +171,11 @@ public final class GenerateJob {
     /**
      * Runs the job on {@code spark} (which it leaves running) and returns what it did: check the
      * output location, read the model's header and make the model reference (never the weights),
-     * fit the batch to the task's memory, read the prompts, open (or resume) the work directory, set
-     * duplicate ids aside, generate the rows no earlier attempt finished on the executors (each opens
-     * the model once), write the generations, the stage timings and the run report, then move the
-     * output into place and drop the work directory.
+     * fit the batch to the task's memory, read the prompts, set duplicate ids aside and count them,
+     * open (or resume) the work directory, generate the rows no earlier attempt finished on the
+     * executors (each opens the model once; the tasks write them), add the rows earlier attempts
+     * finished and the duplicates' error rows, write the stage timings and the run report, then
+     * move the output into place and drop the work directory.
      */
     public static JobResult execute(SparkSession spark, JobOptions o) {
         return execute(spark, o, System.err);

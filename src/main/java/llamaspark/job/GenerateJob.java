@@ -203,7 +203,7 @@ public final class GenerateJob {
 
             // Duplicates are marked once, kept on disk, and counted in the same pass (no prompt at
             // all is a mistake, not an empty success); the generation stage reads them from there.
-            marked = markDuplicates(PromptSource.read(spark, o.prompts, o.openAiInput()))
+            marked = markDuplicates(PromptSource.read(spark, o.prompts, o.openAiInput()), o.openAiInput())
                     .persist(StorageLevel.DISK_ONLY());
             InputCounts inputs = countInputs(marked, o);
             Dataset<Row> firsts = marked.filter(col("duplicate_of").isNull()).drop("duplicate_of");
@@ -298,9 +298,14 @@ public final class GenerateJob {
     /**
      * Adds duplicate_of: null for the first occurrence of an id (in file order, then line order),
      * else the source of that first occurrence. An OpenAI request is one unit: every row (choice)
-     * of a later line with a custom_id already seen is a duplicate.
+     * of a later line with a custom_id already seen is a duplicate. Other inputs have no custom_id,
+     * so the id alone decides, in one shuffle instead of two.
      */
-    static Dataset<Row> markDuplicates(Dataset<Row> prompts) {
+    static Dataset<Row> markDuplicates(Dataset<Row> prompts, boolean requests) {
+        if (!requests) {
+            WindowSpec byId = Window.partitionBy("id").orderBy("input_order");
+            return prompts.withColumn("duplicate_of", when(row_number().over(byId).gt(1), first("source").over(byId)));
+        }
         Column request = coalesce(col("custom_id"), col("id"));
         WindowSpec byRequest = Window.partitionBy(request).orderBy("input_order");
         WindowSpec byId = Window.partitionBy("id").orderBy("input_order");
@@ -414,7 +419,8 @@ public final class GenerateJob {
             }, Encoders.row(JobSchemas.GENERATIONS)).write().mode(SaveMode.Append).parquet(dir);
         }
 
-        Row totals = spark.read().parquet(dir).agg(count(lit(1)), count(col("error"))).first();
+        // The schema is ours: given, it spares Spark a job that reads it back from the files.
+        Row totals = spark.read().schema(JobSchemas.GENERATIONS).parquet(dir).agg(count(lit(1)), count(col("error"))).first();
         long total = totals.getLong(0), failed = totals.getLong(1);
         long duplicateRows = inputs.duplicates();
         long expected = inputs.firsts();

@@ -3,6 +3,8 @@ package llamaspark.report;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
@@ -20,6 +22,7 @@ import llamaspark.BadInputException;
 import llamaspark.profile.Stage;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -71,68 +74,115 @@ public record RunData(String label, JsonNode run, List<StageRow> stages, List<Pa
         JsonNode run = readJson(spark, part.apply("run.json"));
         List<StageRow> stages = stages(spark.read().parquet(part.apply("stage_summary")));
         Dataset<Row> timings = spark.read().parquet(part.apply("stage_timings"));
-        Dataset<Row> gen = spark.read().parquet(part.apply("generations"))
-                .select("id", "source", "prompt_tokens", "completion_tokens", "finish_reason", "partition_id",
-                        "executor_id", "elapsed_ms", "error")
-                .cache();
-        try {
-            Map<Integer, Double> engineMs = new TreeMap<>();
-            Map<Integer, String> hosts = new TreeMap<>();
-            Map<String, Double> executorEngineMs = new TreeMap<>();
-            for (Row r : timings.where(col("stage").equalTo(Stage.ROOT.label())).collectAsList()) {
-                int p = r.getAs("partition_id");
-                double ms = r.getAs("total_ms");
-                engineMs.merge(p, ms, Double::sum);
-                hosts.put(p, r.getAs("host"));
-                executorEngineMs.merge(r.getAs("executor_id"), ms, Double::sum);
+        Dataset<Row> gen = spark.read().parquet(part.apply("generations"));
+        Map<Integer, Double> engineMs = new TreeMap<>();
+        Map<Integer, String> hosts = new TreeMap<>();
+        Map<String, Double> executorEngineMs = new TreeMap<>();
+        for (Row r : timings.where(col("stage").equalTo(Stage.ROOT.label())).collectAsList()) {
+            int p = r.getAs("partition_id");
+            double ms = r.getAs("total_ms");
+            engineMs.merge(p, ms, Double::sum);
+            hosts.put(p, r.getAs("host"));
+            executorEngineMs.merge(r.getAs("executor_id"), ms, Double::sum);
+        }
+        Map<Integer, Double> taskSeconds = new TreeMap<>();
+        for (JsonNode t : run.path("tasks")) {
+            taskSeconds.put(t.path("partition_id").asInt(), t.path("task_seconds").asDouble());
+        }
+        List<ExecutorRow> executors = new ArrayList<>();
+        for (JsonNode e : run.path("executors")) {
+            String id = e.path("executor_id").asText();
+            executors.add(new ExecutorRow(id, e.path("host").asText(), e.path("partitions").asLong(),
+                    e.path("rows").asLong(), e.path("completion_tokens").asLong(), e.path("task_seconds").asDouble(),
+                    e.path("tokens_per_second").asDouble(), executorEngineMs.getOrDefault(id, 0.0)));
+        }
+
+        // Generations are read twice, however long: once grouped by partition, executor and finish
+        // reason (rows, failures, tokens, and each histogram column's range over the rows that
+        // succeeded), once for every histogram's bin counts.
+        List<Column> aggs = new ArrayList<>(List.of(count(col("error")), sum("prompt_tokens"), sum("completion_tokens")));
+        for (String c : HISTOGRAMS) {
+            aggs.addAll(List.of(min(succeeded(c)), max(succeeded(c)), count(succeeded(c))));
+        }
+        Map<PartitionKey, long[]> byPartition = new TreeMap<>(); // rows, failed, prompt tokens, completion tokens
+        Map<String, Long> reasons = new TreeMap<>();
+        double[] lo = new double[HISTOGRAMS.size()], hi = new double[HISTOGRAMS.size()];
+        long[] n = new long[HISTOGRAMS.size()];
+        java.util.Arrays.fill(lo, Double.POSITIVE_INFINITY);
+        java.util.Arrays.fill(hi, Double.NEGATIVE_INFINITY);
+        long rows = 0, errorRows = 0;
+        for (Row r : gen.groupBy("partition_id", "executor_id", "finish_reason")
+                .agg(count(lit(1)), aggs.toArray(Column[]::new)).collectAsList()) {
+            long groupRows = r.getLong(3), failed = r.getLong(4);
+            rows += groupRows;
+            errorRows += failed;
+            reasons.merge(r.isNullAt(2) ? "error" : r.getString(2), groupRows, Long::sum);
+            if (!r.isNullAt(0)) { // rows no task generated (later duplicates of an id) have no partition
+                long[] p = byPartition.computeIfAbsent(new PartitionKey(r.getInt(0), r.getString(1)), k -> new long[4]);
+                p[0] += groupRows;
+                p[1] += failed;
+                p[2] += longOr0(r, 5);
+                p[3] += longOr0(r, 6);
             }
-            Map<Integer, Double> taskSeconds = new TreeMap<>();
-            for (JsonNode t : run.path("tasks")) {
-                taskSeconds.put(t.path("partition_id").asInt(), t.path("task_seconds").asDouble());
-            }
-            List<PartitionRow> partitions = new ArrayList<>();
-            // Rows no task generated (later duplicates of an id) have no partition.
-            for (Row r : gen.filter(col("partition_id").isNotNull()).groupBy("partition_id", "executor_id")
-                    .agg(count(lit(1)).as("rows"), sum(when(col("error").isNotNull(), 1).otherwise(0)).as("failed"),
-                            sum("prompt_tokens").as("prompt_tokens"), sum("completion_tokens").as("completion_tokens"))
-                    .orderBy("partition_id").collectAsList()) {
-                int p = r.getAs("partition_id");
-                partitions.add(new PartitionRow(p, r.getAs("executor_id"), hosts.get(p), r.getAs("rows"),
-                        r.getAs("failed"), longOr0(r, "prompt_tokens"), longOr0(r, "completion_tokens"),
-                        taskSeconds.getOrDefault(p, Double.NaN), engineMs.getOrDefault(p, 0.0)));
-            }
-            List<ExecutorRow> executors = new ArrayList<>();
-            for (JsonNode e : run.path("executors")) {
-                String id = e.path("executor_id").asText();
-                executors.add(new ExecutorRow(id, e.path("host").asText(), e.path("partitions").asLong(),
-                        e.path("rows").asLong(), e.path("completion_tokens").asLong(), e.path("task_seconds").asDouble(),
-                        e.path("tokens_per_second").asDouble(), executorEngineMs.getOrDefault(id, 0.0)));
-            }
-            Dataset<Row> ok = gen.where(col("error").isNull());
-            Map<String, Long> reasons = new TreeMap<>();
-            for (Row r : gen.groupBy("finish_reason").count().collectAsList()) {
-                reasons.put(r.isNullAt(0) ? "error" : r.getString(0), r.getLong(1));
-            }
-            Row counts = gen.agg(count(lit(1)), count(col("error"))).first();
-            long rows = counts.getLong(0);
-            long errorRows = counts.getLong(1);
-            List<ErrorRow> errors = new ArrayList<>();
-            if (errorRows > 0) {
-                for (Row r : gen.where(col("error").isNotNull()).orderBy("id").limit(ERROR_EXAMPLES).collectAsList()) {
-                    errors.add(new ErrorRow(r.getAs("id"), r.getAs("source"), r.getAs("error")));
+            for (int h = 0; h < HISTOGRAMS.size(); h++) {
+                int f = 7 + 3 * h;
+                if (!r.isNullAt(f)) {
+                    lo[h] = Math.min(lo[h], r.getDouble(f));
+                    hi[h] = Math.max(hi[h], r.getDouble(f + 1));
                 }
+                n[h] += r.getLong(f + 2);
             }
-            return new RunData(label, run, stages, partitions, executors,
-                    Histogram.of(ok, "elapsed_ms", false), Histogram.of(ok, "prompt_tokens", true),
-                    Histogram.of(ok, "completion_tokens", true), reasons, rows, errorRows, errors);
-        } finally {
-            gen.unpersist();
+        }
+        List<PartitionRow> partitions = new ArrayList<>();
+        byPartition.forEach((k, p) -> partitions.add(new PartitionRow(k.partitionId(), k.executorId(),
+                hosts.get(k.partitionId()), p[0], p[1], p[2], p[3], taskSeconds.getOrDefault(k.partitionId(), Double.NaN),
+                engineMs.getOrDefault(k.partitionId(), 0.0))));
+
+        List<Histogram> histograms = new ArrayList<>();
+        List<Column> binCounts = new ArrayList<>();
+        for (int h = 0; h < HISTOGRAMS.size(); h++) {
+            Histogram layout = Histogram.layout(HISTOGRAMS.get(h), n[h], lo[h], hi[h], !HISTOGRAMS.get(h).equals("elapsed_ms"));
+            histograms.add(layout);
+            binCounts.addAll(layout.binCounts(succeeded(HISTOGRAMS.get(h))));
+        }
+        if (!binCounts.isEmpty()) {
+            Row counted = gen.agg(binCounts.get(0), binCounts.subList(1, binCounts.size()).toArray(Column[]::new)).first();
+            for (int h = 0, first = 0; h < histograms.size(); first += histograms.get(h).counts().length, h++) {
+                histograms.set(h, histograms.get(h).counted(counted, first));
+            }
+        }
+
+        List<ErrorRow> errors = new ArrayList<>();
+        if (errorRows > 0) {
+            for (Row r : gen.where(col("error").isNotNull()).orderBy("id").limit(ERROR_EXAMPLES)
+                    .select("id", "source", "error").collectAsList()) {
+                errors.add(new ErrorRow(r.getAs("id"), r.getAs("source"), r.getAs("error")));
+            }
+        }
+        return new RunData(label, run, stages, partitions, executors, histograms.get(0), histograms.get(1),
+                histograms.get(2), reasons, rows, errorRows, errors);
+    }
+
+    /** The columns the report draws as histograms, in the record's order: latency, prompt and completion tokens. */
+    private static final List<String> HISTOGRAMS = List.of("elapsed_ms", "prompt_tokens", "completion_tokens");
+
+    /** A partition's rows as one executor wrote them (a resumed job's partition may have two). */
+    private record PartitionKey(int partitionId, String executorId) implements Comparable<PartitionKey> {
+        @Override
+        public int compareTo(PartitionKey o) {
+            int c = Integer.compare(partitionId, o.partitionId);
+            return c != 0 ? c : java.util.Objects.compare(executorId, o.executorId,
+                    java.util.Comparator.nullsFirst(java.util.Comparator.naturalOrder()));
         }
     }
 
-    private static long longOr0(Row r, String name) {
-        Object v = r.getAs(name);
-        return v == null ? 0L : ((Number) v).longValue();
+    /** {@code column} as a double for the rows that succeeded, else null (which aggregates skip). */
+    private static Column succeeded(String column) {
+        return when(col("error").isNull(), col(column).cast("double"));
+    }
+
+    private static long longOr0(Row r, int field) {
+        return r.isNullAt(field) ? 0L : ((Number) r.get(field)).longValue();
     }
 
     private static List<StageRow> stages(Dataset<Row> summary) {

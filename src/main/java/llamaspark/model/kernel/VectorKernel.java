@@ -1,7 +1,6 @@
 package llamaspark.model.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 import llamaspark.model.MatrixLayout;
 import llamaspark.model.WeightMatrix;
 import llamaspark.model.Workers;
@@ -16,28 +15,22 @@ import llamaspark.model.quant.QuantMatrix;
  * add, which is run.c's sequential sum bit for bit. {@code fused = true} uses one fused
  * multiply-add (one rounding; twice the arithmetic throughput, not bit-identical to run.c).
  *
- * <p>Six rows share each loaded weight vector (a 6 x 16 tile: 12 accumulators, two weight
- * vectors and a broadcast fill the 16 AVX2 registers); their inputs are first repacked so the
- * six broadcasts of one k are adjacent. A single row takes two panels at a time,
- * so four independent sums hide the add latency. With {@link Workers}, the panels are split
- * between threads; each output is still computed by the same code, so results do not depend on
- * the thread count.
+ * <p>The tiles themselves are {@link PanelTiles}: six rows share each loaded weight vector; a
+ * single row takes two panels at a time, so four independent sums hide the add latency. With
+ * {@link Workers}, the panels are split between threads; each output is still computed by the
+ * same code, so results do not depend on the thread count.
  *
  * <p>A quantized matrix ({@link WeightMatrix#quantized()}) goes to a {@link QuantKernel} of the same
  * kind, which decodes its blocks into the same panels: each stacked part writes its own columns.
  */
-public abstract class VectorKernel implements MatmulKernel {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-    static final int LANES = 8;
-    public static final int PANEL = 2 * LANES;
+public abstract class VectorKernel extends PanelTiles implements MatmulKernel {
     private static final MatrixLayout LAYOUT = MatrixLayout.panels(PANEL);
 
     private final Workers workers;
     private final QuantKernel quant;
     private final Split split = new Split();
+    /** The scratch row of {@link PanelTiles#store}: only one thread ever holds the last panel. */
     private final float[] tail = new float[PANEL];
-    /** x repacked in tiles of 6 rows, [tile][k][6], so a tile's broadcasts read one contiguous run. */
-    private float[] packed = new float[0];
 
     /** A kernel in run.c's order ({@code fused = false}) or with fused multiply-adds. */
     public static VectorKernel create(boolean fused, Workers workers) {
@@ -49,12 +42,6 @@ public abstract class VectorKernel implements MatmulKernel {
         this.quant = QuantKernel.create(fused, workers);
     }
 
-    /**
-     * acc + w * b. The two kinds are subclasses rather than a flag, so the JIT never merges
-     * vectors from two code paths (which would box them).
-     */
-    abstract FloatVector madd(FloatVector w, FloatVector b, FloatVector acc);
-
     /** Multiply, round, add, round: run.c's order. */
     private static final class RunCOrder extends VectorKernel {
         RunCOrder(Workers workers) {
@@ -62,7 +49,7 @@ public abstract class VectorKernel implements MatmulKernel {
         }
 
         @Override
-        FloatVector madd(FloatVector w, FloatVector b, FloatVector acc) {
+        protected FloatVector madd(FloatVector w, FloatVector b, FloatVector acc) {
             return acc.add(w.mul(b));
         }
 
@@ -84,7 +71,7 @@ public abstract class VectorKernel implements MatmulKernel {
         }
 
         @Override
-        FloatVector madd(FloatVector w, FloatVector b, FloatVector acc) {
+        protected FloatVector madd(FloatVector w, FloatVector b, FloatVector acc) {
             return w.fma(b, acc);
         }
 
@@ -137,24 +124,6 @@ public abstract class VectorKernel implements MatmulKernel {
         split.w = null;
     }
 
-    private static final int TILE = 6;
-
-    private void pack(float[] x, int tiles, int K) {
-        if (packed.length < tiles * TILE * K) {
-            packed = new float[tiles * TILE * K];
-        }
-        float[] p = packed;
-        for (int t = 0; t < tiles; t++) {
-            int base = t * TILE * K;
-            for (int r = 0; r < TILE; r++) {
-                int src = (t * TILE + r) * K;
-                for (int k = 0; k < K; k++) {
-                    p[base + k * TILE + r] = x[src + k];
-                }
-            }
-        }
-    }
-
     /** One matmul handed to the workers: each takes a contiguous run of panels (pairs kept together). */
     private final class Split implements Workers.Job {
         float[] out;
@@ -178,124 +147,16 @@ public abstract class VectorKernel implements MatmulKernel {
         if (rows == 1) {
             int p = p0;
             for (; p + 2 <= p1; p += 2) {
-                row1Panels2(out, x, 0, a, p * PANEL * K, K, p * PANEL, O);
+                row1Panels2(out, p * PANEL, Math.min(PANEL, O - p * PANEL), Math.min(PANEL, O - p * PANEL - PANEL),
+                        x, 0, a, p * PANEL * K, K, tail);
             }
             if (p < p1) {
-                row1(out, x, 0, a, p * PANEL * K, K, p * PANEL, O);
+                row1(out, p * PANEL, Math.min(PANEL, O - p * PANEL), x, 0, a, p * PANEL * K, K, tail);
             }
             return;
         }
-        int tiles = rows / TILE;
         for (int p = p0; p < p1; p++) {
-            int wBase = p * PANEL * K, o0 = p * PANEL;
-            for (int t = 0; t < tiles; t++) {
-                rows6(out, packed, t * TILE * K, t * TILE, a, wBase, K, o0, O);
-            }
-            int n = tiles * TILE;
-            for (; n + 2 <= rows; n += 2) {
-                rows2(out, x, n, a, wBase, K, o0, O);
-            }
-            if (n < rows) {
-                row1(out, x, n, a, wBase, K, o0, O);
-            }
-        }
-    }
-
-    /** Rows n..n+5 against one panel; their x values come packed, six per k. */
-    private void rows6(float[] out, float[] xp, int xBase, int n, float[] a, int wBase, int K, int o0, int O) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        for (int xi = xBase, end = xBase + TILE * K, wi = wBase; xi < end; xi += TILE, wi += PANEL) {
-            FloatVector w0 = FloatVector.fromArray(S, a, wi);
-            FloatVector w1 = FloatVector.fromArray(S, a, wi + LANES);
-            FloatVector b = FloatVector.broadcast(S, xp[xi]);
-            c00 = madd(w0, b, c00);
-            c01 = madd(w1, b, c01);
-            b = FloatVector.broadcast(S, xp[xi + 1]);
-            c10 = madd(w0, b, c10);
-            c11 = madd(w1, b, c11);
-            b = FloatVector.broadcast(S, xp[xi + 2]);
-            c20 = madd(w0, b, c20);
-            c21 = madd(w1, b, c21);
-            b = FloatVector.broadcast(S, xp[xi + 3]);
-            c30 = madd(w0, b, c30);
-            c31 = madd(w1, b, c31);
-            b = FloatVector.broadcast(S, xp[xi + 4]);
-            c40 = madd(w0, b, c40);
-            c41 = madd(w1, b, c41);
-            b = FloatVector.broadcast(S, xp[xi + 5]);
-            c50 = madd(w0, b, c50);
-            c51 = madd(w1, b, c51);
-        }
-        int valid = Math.min(PANEL, O - o0), o = n * O + o0;
-        store(c00, c01, out, o, valid);
-        store(c10, c11, out, o + O, valid);
-        store(c20, c21, out, o + 2 * O, valid);
-        store(c30, c31, out, o + 3 * O, valid);
-        store(c40, c41, out, o + 4 * O, valid);
-        store(c50, c51, out, o + 5 * O, valid);
-    }
-
-    private void rows2(float[] out, float[] x, int n, float[] a, int wBase, int K, int o0, int O) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        int x0 = n * K;
-        for (int k = 0, wi = wBase; k < K; k++, wi += PANEL) {
-            FloatVector w0 = FloatVector.fromArray(S, a, wi);
-            FloatVector w1 = FloatVector.fromArray(S, a, wi + LANES);
-            FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
-            c00 = madd(w0, b, c00);
-            c01 = madd(w1, b, c01);
-            b = FloatVector.broadcast(S, x[x0 + K + k]);
-            c10 = madd(w0, b, c10);
-            c11 = madd(w1, b, c11);
-        }
-        int valid = Math.min(PANEL, O - o0), o = n * O + o0;
-        store(c00, c01, out, o, valid);
-        store(c10, c11, out, o + O, valid);
-    }
-
-    private void row1(float[] out, float[] x, int n, float[] a, int wBase, int K, int o0, int O) {
-        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
-        int x0 = n * K;
-        for (int k = 0, wi = wBase; k < K; k++, wi += PANEL) {
-            FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
-            c0 = madd(FloatVector.fromArray(S, a, wi), b, c0);
-            c1 = madd(FloatVector.fromArray(S, a, wi + LANES), b, c1);
-        }
-        store(c0, c1, out, n * O + o0, Math.min(PANEL, O - o0));
-    }
-
-    /** One row against two adjacent panels: four independent sums keep the adder busy. */
-    private void row1Panels2(float[] out, float[] x, int n, float[] a, int wBase, int K, int o0, int O) {
-        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
-        int x0 = n * K, w2 = wBase + PANEL * K;
-        for (int k = 0; k < K; k++) {
-            FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
-            int wi = wBase + k * PANEL, wj = w2 + k * PANEL;
-            c0 = madd(FloatVector.fromArray(S, a, wi), b, c0);
-            c1 = madd(FloatVector.fromArray(S, a, wi + LANES), b, c1);
-            c2 = madd(FloatVector.fromArray(S, a, wj), b, c2);
-            c3 = madd(FloatVector.fromArray(S, a, wj + LANES), b, c3);
-        }
-        int o = n * O + o0;
-        store(c0, c1, out, o, Math.min(PANEL, O - o0));
-        store(c2, c3, out, o + PANEL, Math.min(PANEL, O - o0 - PANEL));
-    }
-
-    /**
-     * Stores a panel's 16 outputs of one row; the last panel of a matrix may hold fewer. Those go
-     * through a scratch row (only one thread ever holds the last panel): masked stores are not
-     * compiled to vector code on AVX2, and anything that is not makes the JIT box vectors.
-     */
-    private void store(FloatVector lo, FloatVector hi, float[] out, int off, int valid) {
-        if (valid == PANEL) {
-            lo.intoArray(out, off);
-            hi.intoArray(out, off + LANES);
-        } else if (valid > 0) {
-            lo.intoArray(tail, 0);
-            hi.intoArray(tail, LANES);
-            System.arraycopy(tail, 0, out, off, valid);
+            panel(out, p * PANEL, O, Math.min(PANEL, O - p * PANEL), x, rows, a, p * PANEL * K, K, tail);
         }
     }
 }

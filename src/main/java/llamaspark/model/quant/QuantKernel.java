@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import llamaspark.model.Workers;
+import llamaspark.model.kernel.PanelTiles;
 
 /**
  * Matrix products with a quantized weight read straight from its (mapped) buffers:
@@ -20,12 +21,9 @@ import llamaspark.model.Workers;
  * quants into x and scales the block's sum once (within float rounding of the reference).
  * Scratch is per worker thread, allocated when a larger K first appears.
  */
-public abstract class QuantKernel {
+public abstract class QuantKernel extends PanelTiles {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
-    static final int LANES = 8;
-    static final int PANEL = 2 * LANES;
-    private static final int TILE = 6;
 
     private final Workers workers;
     private final Split split = new Split();
@@ -36,8 +34,6 @@ public abstract class QuantKernel {
     private final float[][] row;
     /** Per worker: one row's bytes, copied out of the buffer in bulk (vector loads from a heap array are the fast ones). */
     private final byte[][] bytes;
-    /** x repacked in tiles of 6 rows, [tile][k][6]. */
-    private float[] packed = new float[0];
     /** For {@code rows >= LANES}: x transposed in blocks of 8 rows, [block][k][8], zero past the last row. */
     private float[] xt = new float[0];
 
@@ -55,8 +51,6 @@ public abstract class QuantKernel {
         bytes = new byte[n][0];
     }
 
-    abstract FloatVector madd(FloatVector w, FloatVector b, FloatVector acc);
-
     /** Whether a single row takes the fused decode-and-dot path for this type. */
     abstract boolean fusedRow(GgmlType t);
 
@@ -71,7 +65,7 @@ public abstract class QuantKernel {
         }
 
         @Override
-        FloatVector madd(FloatVector w, FloatVector b, FloatVector acc) {
+        protected FloatVector madd(FloatVector w, FloatVector b, FloatVector acc) {
             return acc.add(w.mul(b));
         }
 
@@ -97,7 +91,7 @@ public abstract class QuantKernel {
         }
 
         @Override
-        FloatVector madd(FloatVector w, FloatVector b, FloatVector acc) {
+        protected FloatVector madd(FloatVector w, FloatVector b, FloatVector acc) {
             return w.fma(b, acc);
         }
 
@@ -148,22 +142,6 @@ public abstract class QuantKernel {
         split.out = null;
         split.x = null;
         split.w = null;
-    }
-
-    private void pack(float[] x, int tiles, int K) {
-        if (packed.length < tiles * TILE * K) {
-            packed = new float[tiles * TILE * K];
-        }
-        float[] p = packed;
-        for (int t = 0; t < tiles; t++) {
-            int base = t * TILE * K;
-            for (int r = 0; r < TILE; r++) {
-                int src = (t * TILE + r) * K;
-                for (int k = 0; k < K; k++) {
-                    p[base + k * TILE + r] = x[src + k];
-                }
-            }
-        }
     }
 
     private void packLanes(float[] x, int rows, int K) {
@@ -228,21 +206,10 @@ public abstract class QuantKernel {
             multiplyLanes(out, stride, col, rows, w, p0, p1, wk, a, q);
             return;
         }
-        int tiles = rows / TILE;
         for (int p = p0; p < p1; p++) {
             int o0 = p * PANEL;
             decodePanel(w, o0, a, row[wk], q);
-            int valid = Math.min(PANEL, O - o0), c0 = col + o0;
-            for (int t = 0; t < tiles; t++) {
-                rows6(out, packed, t * TILE * K, a, K, t * TILE * stride + c0, stride, valid, wk);
-            }
-            int n = tiles * TILE;
-            for (; n + 2 <= rows; n += 2) {
-                rows2(out, x, n, a, K, n * stride + c0, stride, valid, wk);
-            }
-            if (n < rows) {
-                row1(out, x, n, a, K, n * stride + c0, valid, wk);
-            }
+            panel(out, col + o0, stride, Math.min(PANEL, O - o0), x, rows, a, 0, K, tail[wk]);
         }
     }
 
@@ -452,80 +419,5 @@ public abstract class QuantKernel {
 
     private static float half(byte[] q, int p) {
         return Halfs.halfToFloatFast((q[p] & 0xFF) | (q[p + 1] & 0xFF) << 8);
-    }
-
-    private void rows6(float[] out, float[] xp, int xBase, float[] a, int K, int o, int stride, int valid, int wk) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        for (int xi = xBase, end = xBase + TILE * K, wi = 0; xi < end; xi += TILE, wi += PANEL) {
-            FloatVector w0 = FloatVector.fromArray(S, a, wi);
-            FloatVector w1 = FloatVector.fromArray(S, a, wi + LANES);
-            FloatVector b = FloatVector.broadcast(S, xp[xi]);
-            c00 = madd(w0, b, c00);
-            c01 = madd(w1, b, c01);
-            b = FloatVector.broadcast(S, xp[xi + 1]);
-            c10 = madd(w0, b, c10);
-            c11 = madd(w1, b, c11);
-            b = FloatVector.broadcast(S, xp[xi + 2]);
-            c20 = madd(w0, b, c20);
-            c21 = madd(w1, b, c21);
-            b = FloatVector.broadcast(S, xp[xi + 3]);
-            c30 = madd(w0, b, c30);
-            c31 = madd(w1, b, c31);
-            b = FloatVector.broadcast(S, xp[xi + 4]);
-            c40 = madd(w0, b, c40);
-            c41 = madd(w1, b, c41);
-            b = FloatVector.broadcast(S, xp[xi + 5]);
-            c50 = madd(w0, b, c50);
-            c51 = madd(w1, b, c51);
-        }
-        store(c00, c01, out, o, valid, wk);
-        store(c10, c11, out, o + stride, valid, wk);
-        store(c20, c21, out, o + 2 * stride, valid, wk);
-        store(c30, c31, out, o + 3 * stride, valid, wk);
-        store(c40, c41, out, o + 4 * stride, valid, wk);
-        store(c50, c51, out, o + 5 * stride, valid, wk);
-    }
-
-    private void rows2(float[] out, float[] x, int n, float[] a, int K, int o, int stride, int valid, int wk) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        int x0 = n * K;
-        for (int k = 0, wi = 0; k < K; k++, wi += PANEL) {
-            FloatVector w0 = FloatVector.fromArray(S, a, wi);
-            FloatVector w1 = FloatVector.fromArray(S, a, wi + LANES);
-            FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
-            c00 = madd(w0, b, c00);
-            c01 = madd(w1, b, c01);
-            b = FloatVector.broadcast(S, x[x0 + K + k]);
-            c10 = madd(w0, b, c10);
-            c11 = madd(w1, b, c11);
-        }
-        store(c00, c01, out, o, valid, wk);
-        store(c10, c11, out, o + stride, valid, wk);
-    }
-
-    private void row1(float[] out, float[] x, int n, float[] a, int K, int o, int valid, int wk) {
-        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
-        int x0 = n * K;
-        for (int k = 0, wi = 0; k < K; k++, wi += PANEL) {
-            FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
-            c0 = madd(FloatVector.fromArray(S, a, wi), b, c0);
-            c1 = madd(FloatVector.fromArray(S, a, wi + LANES), b, c1);
-        }
-        store(c0, c1, out, o, valid, wk);
-    }
-
-    /** A panel's 16 outputs of one row; the last panel may hold fewer (stored via scratch). */
-    private void store(FloatVector lo, FloatVector hi, float[] out, int off, int valid, int wk) {
-        if (valid == PANEL) {
-            lo.intoArray(out, off);
-            hi.intoArray(out, off + LANES);
-        } else {
-            float[] t = tail[wk];
-            lo.intoArray(t, 0);
-            hi.intoArray(t, LANES);
-            System.arraycopy(t, 0, out, off, valid);
-        }
     }
 }

@@ -4,36 +4,89 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The register-tile micro-kernels both SIMD kernels multiply a weight panel with: 16 output rows
- * of W (two 256-bit vectors), stored column by column ([K][16]) from {@code a[wBase]} on. For each
- * input k a row's x[n, k] is broadcast and multiplied into the panel's 16 outputs at once, so each
- * lane accumulates its own dot product in order k = 0..K-1 with the subclass's {@link #madd}.
- * {@link VectorKernel} runs them on its packed float32 panels, {@code QuantKernel} on a panel it
- * has just decoded.
+ * The register-tile micro-kernels of both SIMD kernels, against a panel of 16 weight rows (two
+ * 256-bit vectors): {@link VectorKernel} runs them on its packed float32 panels, {@code QuantKernel}
+ * on a panel it has just decoded. Every output is one lane's sum over k = 0..K-1 in order with
+ * {@link #madd}, which the kind of tiles fixes: a rounded multiply then a rounded add (run.c's
+ * sum, bit for bit) or one fused multiply-add. The kinds are subclasses rather than a flag, so
+ * the JIT never merges vectors from two code paths (which would box them).
  *
- * <p>Six rows share each loaded weight vector (a 6 x 16 tile: 12 accumulators, two weight vectors
- * and a broadcast fill the 16 AVX2 registers); their inputs are first repacked ({@link #pack}) so
- * the six broadcasts of one k are adjacent.
+ * <p>Two shapes. With the panel in the lanes ([K][16], from a[wBase]) x[n, k] is broadcast into
+ * the panel's 16 outputs: six rows share each loaded weight vector (a 6 x 16 tile: 12
+ * accumulators, two weight vectors and a broadcast fill the 16 AVX2 registers; their inputs are
+ * repacked by {@link #pack} so the six broadcasts of one k are adjacent), and a single row takes two
+ * panels at once. With 8 rows of x in the lanes (repacked by {@link #packLanes}) each weight of a
+ * panel stored row by row ([16][K]) is broadcast instead, so a quantized panel needs no
+ * transposition; the sums are the same, bit for bit.
  */
 public abstract class PanelTiles {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-    protected static final int LANES = 8;
+    public static final int LANES = 8;
     /** Output rows of W per panel. */
     public static final int PANEL = 2 * LANES;
     /** Rows of x per register tile. */
-    protected static final int TILE = 6;
+    public static final int TILE = 6;
 
     /** x repacked in tiles of 6 rows, [tile][k][6], so a tile's broadcasts read one contiguous run. */
-    protected float[] packed = new float[0];
+    private float[] packed = new float[0];
+    /** x transposed in blocks of 8 rows, [block][k][8], zero past the last row. */
+    private float[] xt = new float[0];
 
-    /**
-     * acc + w * b. Each kind of kernel is a subclass rather than a flag, so the JIT never merges
-     * vectors from two code paths (which would box them).
-     */
-    protected abstract FloatVector madd(FloatVector w, FloatVector b, FloatVector acc);
+    /** Tiles in run.c's order ({@code fused = false}) or with fused multiply-adds. */
+    public static PanelTiles create(boolean fused) {
+        return fused ? new Fused() : new RunCOrder();
+    }
+
+    private PanelTiles() {
+    }
+
+    /** acc + w * b. */
+    abstract FloatVector madd(FloatVector w, FloatVector b, FloatVector acc);
+
+    /** Whether each dot product is summed in order k = 0..K-1 without FMA, as run.c does. */
+    public abstract boolean runcOrder();
+
+    /** The backend's name: "vector" or "vector-fma". */
+    public abstract String name();
+
+    /** Multiply, round, add, round: run.c's order. */
+    private static final class RunCOrder extends PanelTiles {
+        @Override
+        FloatVector madd(FloatVector w, FloatVector b, FloatVector acc) {
+            return acc.add(w.mul(b));
+        }
+
+        @Override
+        public boolean runcOrder() {
+            return true;
+        }
+
+        @Override
+        public String name() {
+            return "vector";
+        }
+    }
+
+    /** One fused multiply-add: one rounding. */
+    private static final class Fused extends PanelTiles {
+        @Override
+        FloatVector madd(FloatVector w, FloatVector b, FloatVector acc) {
+            return w.fma(b, acc);
+        }
+
+        @Override
+        public boolean runcOrder() {
+            return false;
+        }
+
+        @Override
+        public String name() {
+            return "vector-fma";
+        }
+    }
 
     /** Repacks the first {@code tiles * 6} rows of x [rows, K] into {@link #packed}. */
-    protected void pack(float[] x, int tiles, int K) {
+    public void pack(float[] x, int tiles, int K) {
         if (packed.length < tiles * TILE * K) {
             packed = new float[tiles * TILE * K];
         }
@@ -54,7 +107,7 @@ public abstract class PanelTiles {
      * out[n * stride + c0...]. Tiles of six (x from {@link #packed}, packed for these rows), then
      * pairs, then a last single row.
      */
-    protected void panel(float[] out, int c0, int stride, int valid, float[] x, int rows, float[] a, int wBase, int K,
+    public void panel(float[] out, int c0, int stride, int valid, float[] x, int rows, float[] a, int wBase, int K,
                          float[] tail) {
         int tiles = rows / TILE;
         for (int t = 0; t < tiles; t++) {
@@ -124,7 +177,7 @@ public abstract class PanelTiles {
     }
 
     /** One row, x from x[x0]. */
-    protected void row1(float[] out, int o, int valid, float[] x, int x0, float[] a, int wBase, int K, float[] tail) {
+    void row1(float[] out, int o, int valid, float[] x, int x0, float[] a, int wBase, int K, float[] tail) {
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
         for (int k = 0, wi = wBase; k < K; k++, wi += PANEL) {
             FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
@@ -138,7 +191,7 @@ public abstract class PanelTiles {
      * One row against two adjacent panels (at a[wBase] and a[wBase + 16 K]): four independent sums
      * keep the adder busy. {@code valid0} and {@code valid1} outputs of each.
      */
-    protected void row1Panels2(float[] out, int o, int valid0, int valid1, float[] x, int x0, float[] a, int wBase, int K,
+    void row1Panels2(float[] out, int o, int valid0, int valid1, float[] x, int x0, float[] a, int wBase, int K,
                                float[] tail) {
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
         int w2 = wBase + PANEL * K;
@@ -152,6 +205,125 @@ public abstract class PanelTiles {
         }
         store(c0, c1, out, o, valid0, tail);
         store(c2, c3, out, o + PANEL, valid1, tail);
+    }
+
+    /** Repacks x [rows, K] into {@link #xt}, 8 rows per block, for {@link #lanes}. */
+    public void packLanes(float[] x, int rows, int K) {
+        int blocks = (rows + LANES - 1) / LANES;
+        if (xt.length < blocks * LANES * K) {
+            xt = new float[blocks * LANES * K];
+        }
+        float[] p = xt;
+        for (int b = 0; b < blocks; b++) {
+            int base = b * LANES * K;
+            for (int l = 0; l < LANES; l++) {
+                int n = b * LANES + l;
+                if (n < rows) {
+                    for (int k = 0, src = n * K; k < K; k++) {
+                        p[base + k * LANES + l] = x[src + k];
+                    }
+                } else {
+                    for (int k = 0; k < K; k++) {
+                        p[base + k * LANES + l] = 0;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Every row of x (packed by {@link #packLanes}) against the {@code valid} weight rows stored row
+     * by row at a[r * K + k]: row n's outputs land at out[n * stride + c0...]. Two blocks of 8 rows
+     * at a time, four weight rows each.
+     */
+    public void lanes(float[] out, int c0, int stride, int valid, int rows, float[] a, int K, float[] tail) {
+        int blocks = (rows + LANES - 1) / LANES;
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2) {
+            for (int r = 0; r < valid; r += 4) {
+                outs4x2(out, stride, c0 + r, rows, b, a, r * K, K, valid - r, tail);
+            }
+        }
+        if (b < blocks) {
+            for (int r = 0; r < valid; r += 4) {
+                outs4x1(out, stride, c0 + r, rows, b, a, r * K, K, valid - r, tail);
+            }
+        }
+    }
+
+    /** Outputs o..o+3 (of which {@code left} are real) for x rows 8b..8b+15. */
+    private void outs4x2(float[] out, int stride, int o, int rows, int b, float[] a, int w0, int K, int left, float[] tail) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        float[] xp = xt;
+        int w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
+        for (int k = 0, x0 = b * LANES * K, x1 = x0 + LANES * K; k < K; k++, x0 += LANES, x1 += LANES) {
+            FloatVector v0 = FloatVector.fromArray(S, xp, x0);
+            FloatVector v1 = FloatVector.fromArray(S, xp, x1);
+            FloatVector m = FloatVector.broadcast(S, a[w0 + k]);
+            c00 = madd(m, v0, c00);
+            c01 = madd(m, v1, c01);
+            m = FloatVector.broadcast(S, a[w1 + k]);
+            c10 = madd(m, v0, c10);
+            c11 = madd(m, v1, c11);
+            m = FloatVector.broadcast(S, a[w2 + k]);
+            c20 = madd(m, v0, c20);
+            c21 = madd(m, v1, c21);
+            m = FloatVector.broadcast(S, a[w3 + k]);
+            c30 = madd(m, v0, c30);
+            c31 = madd(m, v1, c31);
+        }
+        int n0 = b * LANES, n1 = n0 + LANES;
+        column(c00, out, stride, o, n0, rows, tail);
+        column(c01, out, stride, o, n1, rows, tail);
+        if (left > 1) {
+            column(c10, out, stride, o + 1, n0, rows, tail);
+            column(c11, out, stride, o + 1, n1, rows, tail);
+        }
+        if (left > 2) {
+            column(c20, out, stride, o + 2, n0, rows, tail);
+            column(c21, out, stride, o + 2, n1, rows, tail);
+        }
+        if (left > 3) {
+            column(c30, out, stride, o + 3, n0, rows, tail);
+            column(c31, out, stride, o + 3, n1, rows, tail);
+        }
+    }
+
+    /** Outputs o..o+3 for x rows 8b..8b+7. */
+    private void outs4x1(float[] out, int stride, int o, int rows, int b, float[] a, int w0, int K, int left, float[] tail) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        float[] xp = xt;
+        int w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
+        for (int k = 0, x0 = b * LANES * K; k < K; k++, x0 += LANES) {
+            FloatVector v0 = FloatVector.fromArray(S, xp, x0);
+            c0 = madd(FloatVector.broadcast(S, a[w0 + k]), v0, c0);
+            c1 = madd(FloatVector.broadcast(S, a[w1 + k]), v0, c1);
+            c2 = madd(FloatVector.broadcast(S, a[w2 + k]), v0, c2);
+            c3 = madd(FloatVector.broadcast(S, a[w3 + k]), v0, c3);
+        }
+        int n0 = b * LANES;
+        column(c0, out, stride, o, n0, rows, tail);
+        if (left > 1) {
+            column(c1, out, stride, o + 1, n0, rows, tail);
+        }
+        if (left > 2) {
+            column(c2, out, stride, o + 2, n0, rows, tail);
+        }
+        if (left > 3) {
+            column(c3, out, stride, o + 3, n0, rows, tail);
+        }
+    }
+
+    /** Output column o of x rows n0..n0+7 (those below {@code rows}). */
+    private static void column(FloatVector c, float[] out, int stride, int o, int n0, int rows, float[] tail) {
+        if (n0 >= rows) {
+            return;
+        }
+        c.intoArray(tail, 0);
+        for (int l = 0, n = Math.min(LANES, rows - n0), i = n0 * stride + o; l < n; l++, i += stride) {
+            out[i] = tail[l];
+        }
     }
 
     /**

@@ -1,6 +1,5 @@
 package llamaspark.model.kernel;
 
-import jdk.incubator.vector.FloatVector;
 import llamaspark.model.MatrixLayout;
 import llamaspark.model.WeightMatrix;
 import llamaspark.model.Workers;
@@ -23,67 +22,37 @@ import llamaspark.model.quant.QuantMatrix;
  * <p>A quantized matrix ({@link WeightMatrix#quantized()}) goes to a {@link QuantKernel} of the same
  * kind, which decodes its blocks into the same panels: each stacked part writes its own columns.
  */
-public abstract class VectorKernel extends PanelTiles implements MatmulKernel {
+public final class VectorKernel implements MatmulKernel {
+    public static final int PANEL = PanelTiles.PANEL;
+    private static final int TILE = PanelTiles.TILE;
     private static final MatrixLayout LAYOUT = MatrixLayout.panels(PANEL);
 
+    private final PanelTiles tiles;
     private final Workers workers;
     private final QuantKernel quant;
     private final Split split = new Split();
-    /** The scratch row of {@link PanelTiles#store}: only one thread ever holds the last panel. */
+    /** The tiles' scratch row for a last, partial panel: only one thread ever holds it. */
     private final float[] tail = new float[PANEL];
 
     /** A kernel in run.c's order ({@code fused = false}) or with fused multiply-adds. */
     public static VectorKernel create(boolean fused, Workers workers) {
-        return fused ? new Fused(workers) : new RunCOrder(workers);
+        return new VectorKernel(workers, fused);
     }
 
     private VectorKernel(Workers workers, boolean fused) {
+        this.tiles = PanelTiles.create(fused);
         this.workers = workers;
         this.quant = QuantKernel.create(fused, workers);
     }
 
-    /** Multiply, round, add, round: run.c's order. */
-    private static final class RunCOrder extends VectorKernel {
-        RunCOrder(Workers workers) {
-            super(workers, false);
-        }
-
-        @Override
-        protected FloatVector madd(FloatVector w, FloatVector b, FloatVector acc) {
-            return acc.add(w.mul(b));
-        }
-
-        @Override
-        public boolean runcOrder() {
-            return true;
-        }
-
-        @Override
-        public String name() {
-            return "vector";
-        }
+    @Override
+    public boolean runcOrder() {
+        return tiles.runcOrder();
     }
 
-    /** One fused multiply-add: one rounding. */
-    private static final class Fused extends VectorKernel {
-        Fused(Workers workers) {
-            super(workers, true);
-        }
-
-        @Override
-        protected FloatVector madd(FloatVector w, FloatVector b, FloatVector acc) {
-            return w.fma(b, acc);
-        }
-
-        @Override
-        public boolean runcOrder() {
-            return false;
-        }
-
-        @Override
-        public String name() {
-            return "vector-fma";
-        }
+    @Override
+    public String name() {
+        return tiles.name();
     }
 
     @Override
@@ -105,9 +74,8 @@ public abstract class VectorKernel extends PanelTiles implements MatmulKernel {
             throw new IllegalArgumentException("vector kernel needs panels of " + PANEL + ", got " + w.layout());
         }
         int K = w.cols();
-        int tiles = rows / TILE;
-        if (tiles > 0) {
-            pack(x, tiles, K);
+        if (rows >= TILE) {
+            tiles.pack(x, rows / TILE, K);
         }
         int panels = LAYOUT.panelCount(w.rows());
         if (workers == null || workers.size() == 1 || panels < 4 * workers.size()) {
@@ -147,16 +115,16 @@ public abstract class VectorKernel extends PanelTiles implements MatmulKernel {
         if (rows == 1) {
             int p = p0;
             for (; p + 2 <= p1; p += 2) {
-                row1Panels2(out, p * PANEL, Math.min(PANEL, O - p * PANEL), Math.min(PANEL, O - p * PANEL - PANEL),
+                tiles.row1Panels2(out, p * PANEL, Math.min(PANEL, O - p * PANEL), Math.min(PANEL, O - p * PANEL - PANEL),
                         x, 0, a, p * PANEL * K, K, tail);
             }
             if (p < p1) {
-                row1(out, p * PANEL, Math.min(PANEL, O - p * PANEL), x, 0, a, p * PANEL * K, K, tail);
+                tiles.row1(out, p * PANEL, Math.min(PANEL, O - p * PANEL), x, 0, a, p * PANEL * K, K, tail);
             }
             return;
         }
         for (int p = p0; p < p1; p++) {
-            panel(out, p * PANEL, O, Math.min(PANEL, O - p * PANEL), x, rows, a, p * PANEL * K, K, tail);
+            tiles.panel(out, p * PANEL, O, Math.min(PANEL, O - p * PANEL), x, rows, a, p * PANEL * K, K, tail);
         }
     }
 }

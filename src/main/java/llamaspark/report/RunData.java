@@ -13,9 +13,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 import llamaspark.BadInputException;
@@ -101,15 +104,15 @@ public record RunData(String label, JsonNode run, List<StageRow> stages, List<Pa
         // reason (rows, failures, tokens, and each histogram column's range over the rows that
         // succeeded), once for every histogram's bin counts.
         List<Column> aggs = new ArrayList<>(List.of(count(col("error")), sum("prompt_tokens"), sum("completion_tokens")));
-        for (String c : HISTOGRAMS) {
-            aggs.addAll(List.of(min(succeeded(c)), max(succeeded(c)), count(succeeded(c))));
+        for (HistogramColumn c : HISTOGRAMS) {
+            aggs.addAll(List.of(min(succeeded(c.name())), max(succeeded(c.name())), count(succeeded(c.name()))));
         }
         Map<PartitionKey, long[]> byPartition = new TreeMap<>(); // rows, failed, prompt tokens, completion tokens
         Map<String, Long> reasons = new TreeMap<>();
         double[] lo = new double[HISTOGRAMS.size()], hi = new double[HISTOGRAMS.size()];
         long[] n = new long[HISTOGRAMS.size()];
-        java.util.Arrays.fill(lo, Double.POSITIVE_INFINITY);
-        java.util.Arrays.fill(hi, Double.NEGATIVE_INFINITY);
+        Arrays.fill(lo, Double.POSITIVE_INFINITY);
+        Arrays.fill(hi, Double.NEGATIVE_INFINITY);
         long rows = 0, errorRows = 0;
         for (Row r : gen.groupBy("partition_id", "executor_id", "finish_reason")
                 .agg(count(lit(1)), aggs.toArray(Column[]::new)).collectAsList()) {
@@ -141,9 +144,10 @@ public record RunData(String label, JsonNode run, List<StageRow> stages, List<Pa
         List<Histogram> histograms = new ArrayList<>();
         List<Column> binCounts = new ArrayList<>();
         for (int h = 0; h < HISTOGRAMS.size(); h++) {
-            Histogram layout = Histogram.layout(HISTOGRAMS.get(h), n[h], lo[h], hi[h], !HISTOGRAMS.get(h).equals("elapsed_ms"));
+            HistogramColumn c = HISTOGRAMS.get(h);
+            Histogram layout = Histogram.layout(c.name(), n[h], lo[h], hi[h], c.integer());
             histograms.add(layout);
-            binCounts.addAll(layout.binCounts(succeeded(HISTOGRAMS.get(h))));
+            binCounts.addAll(layout.binCounts(succeeded(c.name())));
         }
         if (!binCounts.isEmpty()) {
             Row counted = gen.agg(binCounts.get(0), binCounts.subList(1, binCounts.size()).toArray(Column[]::new)).first();
@@ -164,15 +168,19 @@ public record RunData(String label, JsonNode run, List<StageRow> stages, List<Pa
     }
 
     /** The columns the report draws as histograms, in the record's order: latency, prompt and completion tokens. */
-    private static final List<String> HISTOGRAMS = List.of("elapsed_ms", "prompt_tokens", "completion_tokens");
+    private static final List<HistogramColumn> HISTOGRAMS = List.of(new HistogramColumn("elapsed_ms", false),
+            new HistogramColumn("prompt_tokens", true), new HistogramColumn("completion_tokens", true));
+
+    /** A column drawn as a histogram; token counts get whole-number bins. */
+    private record HistogramColumn(String name, boolean integer) {
+    }
 
     /** A partition's rows as one executor wrote them (a resumed job's partition may have two). */
     private record PartitionKey(int partitionId, String executorId) implements Comparable<PartitionKey> {
         @Override
         public int compareTo(PartitionKey o) {
             int c = Integer.compare(partitionId, o.partitionId);
-            return c != 0 ? c : java.util.Objects.compare(executorId, o.executorId,
-                    java.util.Comparator.nullsFirst(java.util.Comparator.naturalOrder()));
+            return c != 0 ? c : Objects.compare(executorId, o.executorId, Comparator.nullsFirst(Comparator.naturalOrder()));
         }
     }
 

@@ -34,8 +34,8 @@ public abstract class VectorSoftmax {
     }
 
     /**
-     * x[i] = exp(x[i] - shift) for i < n; returns their sum when {@code sum} is set (the fused
-     * order sums always: its sum costs nothing).
+     * x[i] = exp(x[i] - shift) for i < n; returns their sum when {@code sum} is set (otherwise
+     * the return value means nothing).
      */
     abstract float expShifted(float[] x, int off, int n, float shift, boolean sum);
 
@@ -108,27 +108,40 @@ public abstract class VectorSoftmax {
         }
     }
 
-    /** The polynomial exponential, summed lane-wise and then over the lanes in a fixed order. */
+    /**
+     * The polynomial exponential, summed lane-wise and then over the lanes in a fixed order. The
+     * row's last partial vector goes through the same loop body from a padded copy: a second
+     * inlined fastExp (the tail's) sometimes lost its integer intrinsics in C2 on JDK 17, and that
+     * copy then allocated a vector per call.
+     */
     private static final class Fused extends VectorSoftmax {
         private final float[] lanes = new float[LANES];
+        private final float[] tail = new float[LANES];
 
         @Override
         float expShifted(float[] x, int off, int n, float shift, boolean sum) {
-            int i = 0;
-            float total = 0.0f;
-            FloatVector vsum = FloatVector.zero(F);
-            for (int bound = F.loopBound(n); i < bound; i += LANES) {
-                FloatVector e = fastExp(FloatVector.fromArray(F, x, off + i).sub(shift));
-                e.intoArray(x, off + i);
-                vsum = vsum.add(e);
+            int bound = F.loopBound(n);
+            java.util.Arrays.fill(lanes, 0.0f);
+            for (int i = 0; i < n; i += LANES) {
+                boolean whole = i < bound;
+                float[] in = whole ? x : tail;
+                int at = whole ? off + i : 0;
+                if (!whole) {
+                    System.arraycopy(x, off + i, tail, 0, n - i);
+                }
+                FloatVector e = fastExp(FloatVector.fromArray(F, in, at).sub(shift));
+                e.intoArray(in, at);
+                if (whole && sum) {
+                    FloatVector.fromArray(F, lanes, 0).add(e).intoArray(lanes, 0);
+                }
             }
             // A fixed lane order: the API leaves the order of a float reduction open.
-            vsum.intoArray(lanes, 0);
+            float total = 0.0f;
             for (float lane : lanes) {
                 total += lane;
             }
-            for (; i < n; i++) {
-                x[off + i] = fastExp(FloatVector.broadcast(F, x[off + i] - shift)).lane(0);
+            for (int i = bound; i < n; i++) {
+                x[off + i] = tail[i - bound];
                 total += x[off + i];
             }
             return total;

@@ -83,6 +83,34 @@ class VectorOpsTest {
         assertTrue(!Arrays.equals(scalar, fused), "fused arithmetic does round differently somewhere");
     }
 
+    /** Every length's last partial vector (padded through a scratch copy) lands in place, and nothing beside the row moves. */
+    @Test
+    void fusedSoftmaxOfEveryShortLengthStaysInItsRow() {
+        Random r = new Random(3);
+        VectorSoftmax fused = VectorSoftmax.fused();
+        for (int n = 1; n <= 41; n++) {
+            for (int off = 0; off < 3; off++) {
+                float[] x = random(r, off + n + 9, 3.0), before = x.clone();
+                fused.softmax(x, off, n);
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int i = off; i < off + n; i++) {
+                    max = Math.max(max, before[i]);
+                }
+                for (int i = off; i < off + n; i++) {
+                    sum += Math.exp(before[i] - max);
+                }
+                for (int i = 0; i < x.length; i++) {
+                    if (i < off || i >= off + n) {
+                        assertEquals(Float.floatToRawIntBits(before[i]), Float.floatToRawIntBits(x[i]), "n " + n + " off " + off + " outside value " + i);
+                    } else {
+                        double expected = Math.exp(before[i] - max) / sum;
+                        assertEquals(expected, x[i], 1e-6 * Math.max(expected, 1e-3), "n " + n + " off " + off + " value " + i);
+                    }
+                }
+            }
+        }
+    }
+
     /** Prints a digest of the fused results; run in a JVM without JIT by the test below. */
     public static void main(String[] args) {
         float[] ops = compute(VectorOps.create(C, true), 21);

@@ -1,5 +1,6 @@
 package llamaspark.model.kernel;
 
+import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -109,10 +110,11 @@ public abstract class VectorSoftmax {
     }
 
     /**
-     * The polynomial exponential, summed lane-wise and then over the lanes in a fixed order. The
-     * row's last partial vector goes through the same loop body from a padded copy: a second
-     * inlined fastExp (the tail's) sometimes lost its integer intrinsics in C2 on JDK 17, and that
-     * copy then allocated a vector per call.
+     * The polynomial exponential, summed lane-wise and then over the lanes in a fixed order. Shaped
+     * for JDK 17's C2, which in some two-thread runs compiled other shapes with boxed vectors (an
+     * allocation per vector): one fastExp call site (the row's last partial vector goes through
+     * the loop body from a padded copy) and no vector carried around the loop (the lane sums live
+     * in an array).
      */
     private static final class Fused extends VectorSoftmax {
         private final float[] lanes = new float[LANES];
@@ -121,12 +123,12 @@ public abstract class VectorSoftmax {
         @Override
         float expShifted(float[] x, int off, int n, float shift, boolean sum) {
             int bound = F.loopBound(n);
-            java.util.Arrays.fill(lanes, 0.0f);
+            Arrays.fill(lanes, 0.0f);
             for (int i = 0; i < n; i += LANES) {
                 boolean whole = i < bound;
                 float[] in = whole ? x : tail;
                 int at = whole ? off + i : 0;
-                if (!whole) {
+                if (!whole) { // the lanes past the row hold stale values: computed, never used
                     System.arraycopy(x, off + i, tail, 0, n - i);
                 }
                 FloatVector e = fastExp(FloatVector.fromArray(F, in, at).sub(shift));

@@ -112,28 +112,21 @@ public abstract class VectorSoftmax {
     /**
      * The polynomial exponential, summed lane-wise and then over the lanes in a fixed order. Shaped
      * for JDK 17's C2, which in some two-thread runs compiled other shapes with boxed vectors (an
-     * allocation per vector): one fastExp call site (the row's last partial vector goes through
-     * the loop body from a padded copy) and no vector carried around the loop (the lane sums live
-     * in an array).
+     * allocation per vector): the row's tail goes through fastExp's scalar twin (a second, broadcast
+     * vector call lost its intrinsics), and no vector is carried around the loop (the lane sums
+     * live in an array; a loop-carried vector sum was boxed).
      */
     private static final class Fused extends VectorSoftmax {
         private final float[] lanes = new float[LANES];
-        private final float[] tail = new float[LANES];
 
         @Override
         float expShifted(float[] x, int off, int n, float shift, boolean sum) {
-            int bound = F.loopBound(n);
+            int bound = F.loopBound(n), i = 0;
             Arrays.fill(lanes, 0.0f);
-            for (int i = 0; i < n; i += LANES) {
-                boolean whole = i < bound;
-                float[] in = whole ? x : tail;
-                int at = whole ? off + i : 0;
-                if (!whole) { // the lanes past the row hold stale values: computed, never used
-                    System.arraycopy(x, off + i, tail, 0, n - i);
-                }
-                FloatVector e = fastExp(FloatVector.fromArray(F, in, at).sub(shift));
-                e.intoArray(in, at);
-                if (whole && sum) {
+            for (; i < bound; i += LANES) {
+                FloatVector e = fastExp(FloatVector.fromArray(F, x, off + i).sub(shift));
+                e.intoArray(x, off + i);
+                if (sum) {
                     FloatVector.fromArray(F, lanes, 0).add(e).intoArray(lanes, 0);
                 }
             }
@@ -142,8 +135,8 @@ public abstract class VectorSoftmax {
             for (float lane : lanes) {
                 total += lane;
             }
-            for (int i = bound; i < n; i++) {
-                x[off + i] = tail[i - bound];
+            for (; i < n; i++) {
+                x[off + i] = fastExp(x[off + i] - shift);
                 total += x[off + i];
             }
             return total;
@@ -178,5 +171,21 @@ public abstract class VectorSoftmax {
         p = p.fma(r, FloatVector.broadcast(F, 1f));
         IntVector twoToN = ((IntVector) t.reinterpretAsInts()).sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23);
         return p.mul(twoToN.reinterpretAsFloats());
+    }
+
+    /** {@link #fastExp(FloatVector)} on one float: the same operations in the same order, so the same bits as a lane. */
+    private static float fastExp(float x) {
+        x = Math.min(Math.max(x, -87.3f), 88.3f);
+        float t = Math.fma(x, LOG2E, ROUNDER);
+        float n = t - ROUNDER;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(r, 1f / 720, 1f / 120);
+        p = Math.fma(p, r, 1f / 24);
+        p = Math.fma(p, r, 1f / 6);
+        p = Math.fma(p, r, 0.5f);
+        p = Math.fma(p, r, 1f);
+        p = Math.fma(p, r, 1f);
+        return p * Float.intBitsToFloat((Float.floatToRawIntBits(t) - (0x4B400000 - 127)) << 23);
     }
 }

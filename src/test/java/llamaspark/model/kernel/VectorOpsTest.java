@@ -83,7 +83,7 @@ class VectorOpsTest {
         assertTrue(!Arrays.equals(scalar, fused), "fused arithmetic does round differently somewhere");
     }
 
-    /** Every length's last partial vector (padded through a scratch copy) lands in place, and nothing beside the row moves. */
+    /** Every length's last partial vector (fastExp's scalar twin) lands in place, and nothing beside the row moves. */
     @Test
     void fusedSoftmaxOfEveryShortLengthStaysInItsRow() {
         Random r = new Random(3);
@@ -107,6 +107,26 @@ class VectorOpsTest {
                         assertEquals(expected, x[i], 1e-6 * Math.max(expected, 1e-3), "n " + n + " off " + off + " value " + i);
                     }
                 }
+            }
+        }
+    }
+
+    /** The scalar twin of the polynomial exponential (a row's tail) gives a vector lane's bits, extremes included. */
+    @Test
+    void fusedTailGivesTheBitsOfAWholeVector() {
+        Random r = new Random(8);
+        VectorSoftmax fused = VectorSoftmax.fused();
+        float[] special = {0f, -0f, 1e-30f, -87.3f, -87.4f, -200f, 88.3f, 88.4f, 300f, Float.NEGATIVE_INFINITY, Float.MIN_VALUE, 0.5f};
+        for (int k = 0; k < 2000; k++) {
+            float[] whole = new float[8];
+            for (int i = 0; i < 8; i++) {
+                whole[i] = k < special.length ? special[(k + i) % special.length] : (float) (r.nextGaussian() * 40);
+            }
+            float[] tail = whole.clone();
+            fused.expShifted(whole, 0, 8, 0.0f, false); // one vector
+            fused.expShifted(tail, 0, 7, 0.0f, false);  // no whole vector: all seven through the tail
+            for (int i = 0; i < 7; i++) {
+                assertEquals(Float.floatToRawIntBits(whole[i]), Float.floatToRawIntBits(tail[i]), "case " + k + " lane " + i);
             }
         }
     }

@@ -2,6 +2,7 @@ package llamaspark.generate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.sun.management.ThreadMXBean;
 import java.io.File;
@@ -27,20 +28,39 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Once the JIT has compiled it, a decode step allocates nothing on the engine thread, with one
  * thread or two. Not a timing: each case runs in a JVM of its own (what one case compiled would
  * otherwise serve the next), the engine runs again and again until one whole run's decode steps
- * allocate (next to) nothing, and the test fails only if that never happens within a minute: an
- * allocation in the step itself, or a compile that boxes vectors for good. (JDK 17's C2 did the
- * latter in some two-thread bench JVMs on a busy machine; that depends on compile timing, which
- * this test cannot force, so benchmarks count it: README.)
+ * allocate (next to) nothing. An allocation in the step itself fails every JVM. JDK 17's C2
+ * sometimes compiles the two-thread engine with boxed vectors (0.3 MB per step here) for the
+ * rest of a JVM's life, depending on what it compiles when: that is reported and another JVM
+ * tried, and the test fails only if every one of {@link #JVMS} allocates. README counts it.
  */
 class DecodeAllocationTest {
     private static final int BATCH = 32, NEW_TOKENS = 120, MAX_RUNS = 200;
-    private static final long DEADLINE_NANOS = 60_000_000_000L;
+    private static final long DEADLINE_NANOS = 30_000_000_000L;
+    /**
+     * JVMs tried: the timing-dependent compile (above) showed in 2 of 38 two-thread JVMs of this
+     * test's setting (one in CI); an allocation in the step shows in every one.
+     */
+    private static final int JVMS = 3;
     /** Bytes per step a clean run may still show (a counter read, a rare lazily built object). */
     private static final double CLEAN = 64;
 
     @ParameterizedTest
     @ValueSource(ints = {1, 2})
     void decodeStepsAllocateNothingOnceCompiled(int threads) throws Exception {
+        List<String> jvms = new ArrayList<>();
+        for (int jvm = 0; jvm < JVMS; jvm++) {
+            String out = childRun(threads);
+            if (out.startsWith("clean")) {
+                return;
+            }
+            // A JVM whose compile boxed vectors: reported, and another JVM tried.
+            System.err.println("DecodeAllocationTest: " + threads + " thread(s), JVM " + (jvm + 1) + " allocated: " + out);
+            jvms.add(out);
+        }
+        fail(threads + " thread(s): the decode steps allocated in every one of " + JVMS + " JVMs: " + jvms);
+    }
+
+    private static String childRun(int threads) throws Exception {
         String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
         Process p = new ProcessBuilder(java, "--add-modules=jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
                 DecodeAllocationTest.class.getName(), Integer.toString(threads), Oracles.AIDREAMS260K.toString())
@@ -48,7 +68,7 @@ class DecodeAllocationTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
-        assertTrue(out.startsWith("clean"), () -> threads + " thread(s): every run's decode steps allocated: " + out);
+        return out;
     }
 
     /**

@@ -37,7 +37,7 @@ class DecodeAllocationTest {
     private static final int BATCH = 32, NEW_TOKENS = 120, MAX_RUNS = 200;
     private static final long DEADLINE_NANOS = 30_000_000_000L;
     /**
-     * JVMs tried: the timing-dependent compile (above) showed in 2 of 38 two-thread JVMs of this
+     * JVMs tried: the timing-dependent compile (above) showed in 2 of 63 two-thread JVMs of this
      * test's setting (one in CI); an allocation in the step shows in every one.
      */
     private static final int JVMS = 3;

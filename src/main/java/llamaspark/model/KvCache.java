@@ -1,22 +1,25 @@
 package llamaspark.model;
 
+import llamaspark.model.kernel.Simd;
+
 /**
  * Keys and values of every position seen so far, per layer and slot, laid out so that the
  * attention of one token streams through its sequence's memory once, front to back. Keys come in
- * blocks of 8 positions; a block holds, for each kv head, all HD components position-interleaved
- * ([block][kv head][d][8]), so the scores of 8 positions are one vector pass over d, each score
+ * blocks of BLOCK positions (a vector's lanes, {@link Simd#LANES}: 8 or 16); a block holds, for
+ * each kv head, all HD components position-interleaved ([block][kv head][d][BLOCK]), so the
+ * scores of BLOCK positions are one vector pass over d, each score
  * summed over d in order as run.c does. Values are run.c's [t][kv head * HD].
  */
 public final class KvCache {
-    /** Positions per key block: one 8-lane vector. */
-    public static final int BLOCK = 8;
+    /** Positions per key block: one vector's lanes. */
+    public static final int BLOCK = Simd.LANES;
 
     private final int kvDim;        // KVD = KVHN * HD
     private final int headDim;      // HD
     private final int seqLen;       // L
-    private final int blocks;       // key blocks per slot, ceil(L / 8)
-    private final float[][] keys;   // [layer][slot][block][KVHN][HD][8]
-    private final float[][] values; // [layer][slot][block * 8 = position][KVHN][HD]
+    private final int blocks;       // key blocks per slot, ceil(L / BLOCK)
+    private final float[][] keys;   // [layer][slot][block][KVHN][HD][BLOCK]
+    private final float[][] values; // [layer][slot][block * BLOCK = position][KVHN][HD]
 
     public KvCache(LlamaConfig c, int slots) {
         this.kvDim = c.kvDim();

@@ -1,6 +1,7 @@
 package llamaspark.sampling;
 
 import java.util.Arrays;
+import llamaspark.model.kernel.Simd;
 
 /**
  * The fast path's nucleus: the tokens at or above a cutoff grouped into at most
@@ -18,10 +19,10 @@ final class NucleusBuckets {
     private static final int SMALL = 16;
 
     /**
-     * Probability mass of each bucket (0: empty, as the cutoff is positive); the 8 buckets from
-     * {@code buckets} on collect what is below the cutoff [MAX_BUCKETS + 8].
+     * Probability mass of each bucket (0: empty, as the cutoff is positive); the LANES buckets
+     * from {@code buckets} on (one per vector lane) collect what is below the cutoff [MAX_BUCKETS + LANES].
      */
-    final double[] mass = new double[MAX_BUCKETS + 8];
+    final double[] mass = new double[MAX_BUCKETS + Simd.LANES];
     /** Each token's bucket, a spare one for tokens below the cutoff [VS]. */
     final int[] bucketOf;
     /** Scratch: a chunk of probabilities widened to double [Probabilities.CHUNK]. */
@@ -55,7 +56,7 @@ final class NucleusBuckets {
             shift++;
         }
         buckets = ((high - low) >>> shift) + 1;
-        Arrays.fill(mass, 0, buckets + 8, 0.0);
+        Arrays.fill(mass, 0, buckets + Simd.LANES, 0.0);
         return buckets;
     }
 

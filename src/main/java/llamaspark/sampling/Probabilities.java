@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import llamaspark.model.LlamaMath;
+import llamaspark.model.kernel.Simd;
 import llamaspark.model.kernel.VectorSoftmax;
 
 /**
@@ -120,11 +121,11 @@ abstract class Probabilities {
     }
 
     private static final class Vector extends Probabilities {
-        private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-        private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-        private static final VectorSpecies<Double> D = DoubleVector.SPECIES_256;
-        private static final int LANES = 8;
-        private static final int[] LANE_INDEX = {0, 1, 2, 3, 4, 5, 6, 7};
+        private static final VectorSpecies<Float> F = Simd.F;
+        private static final VectorSpecies<Integer> I = Simd.I;
+        private static final VectorSpecies<Double> D = Simd.D;
+        private static final int LANES = Simd.LANES;
+        private static final int[] LANE_INDEX = java.util.stream.IntStream.range(0, LANES).toArray();
 
         private final VectorSoftmax softmax;
 

@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * floors {@code bench} prints (bytes a step must read over this) come from it.
  */
 public final class MemoryBandwidth {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> S = Simd.F;
 
     private MemoryBandwidth() {
     }

@@ -20,8 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  * transposition; the sums are the same, bit for bit.
  */
 public abstract class PanelTiles {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-    public static final int LANES = 8;
+    private static final VectorSpecies<Float> S = Simd.F;
+    public static final int LANES = Simd.LANES;
     /** Output rows of W per panel. */
     public static final int PANEL = 2 * LANES;
     /** Rows of x per register tile. */

@@ -17,9 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  * sampler for its softmax. One instance per thread: it keeps a scratch buffer.
  */
 public abstract class VectorSoftmax {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
-    static final int LANES = 8;
+    static final VectorSpecies<Float> F = Simd.F;
+    private static final VectorSpecies<Double> D = Simd.D;
+    static final int LANES = Simd.LANES;
 
     /** run.c's order: bit for bit {@code LlamaMath.softmax}. */
     public static VectorSoftmax runCOrder() {
@@ -87,11 +87,11 @@ public abstract class VectorSoftmax {
         float expShifted(float[] x, int off, int n, float shift, boolean sum) {
             int i = 0;
             float total = 0.0f;
-            // Whole 256-bit float vectors only: mixing vector shapes in one JVM defeats the JIT.
+            // Whole float vectors only: mixing vector shapes in one JVM defeats the JIT (see Simd).
             for (int bound = F.loopBound(n); i < bound; i += LANES) {
                 FloatVector d = FloatVector.fromArray(F, x, off + i).sub(shift);
-                DoubleVector lo = ((DoubleVector) d.convertShape(VectorOperators.F2D, D4, 0)).lanewise(VectorOperators.EXP);
-                DoubleVector hi = ((DoubleVector) d.convertShape(VectorOperators.F2D, D4, 1)).lanewise(VectorOperators.EXP);
+                DoubleVector lo = ((DoubleVector) d.convertShape(VectorOperators.F2D, D, 0)).lanewise(VectorOperators.EXP);
+                DoubleVector hi = ((DoubleVector) d.convertShape(VectorOperators.F2D, D, 1)).lanewise(VectorOperators.EXP);
                 // Each half lands in its own lanes, zeros elsewhere; adding the zeros is exact.
                 ((FloatVector) lo.convertShape(VectorOperators.D2F, F, 0))
                         .add((FloatVector) hi.convertShape(VectorOperators.D2F, F, -1)).intoArray(x, off + i);

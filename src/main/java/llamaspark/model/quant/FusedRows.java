@@ -4,19 +4,23 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import llamaspark.model.kernel.Simd;
 
 /**
  * A single row of x against Q8_0 / Q4_0 weight rows, decoded and dotted in one pass (the fused
  * kind's N = 1 path, where decode is bound by reading the weights): per 32-value block, the
- * quants times x summed in 16 lanes, then scaled once by the block's d with an FMA. Two weight
- * rows go together so their chains overlap. 256-bit vectors, as every other kernel: mixing 512-bit
- * vectors into the JVM pollutes the Vector API's shared type profiles, and the JIT then boxes
- * vectors in the attention and softmax kernels (measured: 236 kB allocated per decode step).
+ * quants times x summed in the vector's lanes (8 or 16, {@link Simd}), then scaled once by the
+ * block's d with an FMA. Two weight rows go together so their chains overlap. The width is
+ * {@link Simd}'s, as every other kernel's: two float shapes in one JVM make the JIT box vectors
+ * (measured: 236 kB allocated per decode step).
  */
 final class FusedRows {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Float> F = Simd.F;
+    /** One byte per float lane. */
+    private static final VectorSpecies<Byte> B = Simd.B;
+    /** A Q4_0 block's 16 bytes. */
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final int LANES = Simd.LANES;
 
     private FusedRows() {
     }
@@ -48,7 +52,7 @@ final class FusedRows {
         }
     }
 
-    /** Eight int8 quants at byte p as floats. */
+    /** LANES int8 quants at byte p as floats. */
     private static FloatVector i8(byte[] q, int p) {
         return (FloatVector) ByteVector.fromArray(B, q, p).convertShape(VectorOperators.B2F, F, 0);
     }
@@ -57,8 +61,12 @@ final class FusedRows {
         return Halfs.halfToFloatFast((q[p] & 0xFF) | (q[p + 1] & 0xFF) << 8);
     }
 
-    /** sum over one Q8_0 block's 32 quants at byte p of q * x[k..k+32), in 8 lanes. */
+    /** sum over one Q8_0 block's 32 quants at byte p of q * x[k..k+32), in the lanes. */
     private static FloatVector q8Block(byte[] q, int p, float[] x, int k) {
+        if (LANES == 16) {
+            FloatVector s = i8(q, p).mul(FloatVector.fromArray(F, x, k));
+            return i8(q, p + 16).fma(FloatVector.fromArray(F, x, k + 16), s);
+        }
         FloatVector s = i8(q, p).mul(FloatVector.fromArray(F, x, k));
         s = i8(q, p + 8).fma(FloatVector.fromArray(F, x, k + 8), s);
         FloatVector t = i8(q, p + 16).mul(FloatVector.fromArray(F, x, k + 16));
@@ -89,6 +97,10 @@ final class FusedRows {
         ByteVector v = ByteVector.fromArray(B16, q, p);
         ByteVector lo = v.and((byte) 0x0F).sub((byte) 8);
         ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+        if (LANES == 16) {
+            FloatVector s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, k));
+            return ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, k + 16), s);
+        }
         FloatVector s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, k));
         s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, k + 8), s);
         FloatVector t = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, k + 16));

@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import llamaspark.model.Workers;
 import llamaspark.model.kernel.PanelTiles;
+import llamaspark.model.kernel.Simd;
 
 /**
  * Matrix products with a quantized weight read straight from its (mapped) buffers:
@@ -21,8 +22,8 @@ import llamaspark.model.kernel.PanelTiles;
  * Scratch is per worker thread, allocated when a larger K first appears.
  */
 public final class QuantKernel {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Float> S = Simd.F;
+    private static final VectorSpecies<Byte> B8 = Simd.B;
     static final int LANES = PanelTiles.LANES;
     static final int PANEL = PanelTiles.PANEL;
     private static final int TILE = PanelTiles.TILE;

@@ -220,8 +220,9 @@ class MatmulKernelTest {
     @Test
     void backendsDescribeTheirKernels() {
         assertEquals(MatrixLayout.ROW_MAJOR, Backend.EJML.layout());
-        assertEquals(new MatrixLayout(16), Backend.VECTOR.layout());
-        assertEquals(new MatrixLayout(16), Backend.VECTOR_FMA.layout());
+        // Two vectors of the JVM's width: 16 floats at 256 bits, 32 at 512.
+        assertEquals(new MatrixLayout(2 * Simd.LANES), Backend.VECTOR.layout());
+        assertEquals(new MatrixLayout(2 * Simd.LANES), Backend.VECTOR_FMA.layout());
         for (Backend b : Backend.values()) {
             MatmulKernel k = b.newKernel();
             assertEquals(b.layout(), k.layout(), b.cliName());

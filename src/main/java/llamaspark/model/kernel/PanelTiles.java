@@ -24,8 +24,11 @@ public abstract class PanelTiles {
     public static final int LANES = Simd.LANES;
     /** Output rows of W per panel. */
     public static final int PANEL = 2 * LANES;
-    /** Rows of x per register tile. */
-    public static final int TILE = 6;
+    /**
+     * Rows of x per register tile: 8 at 512 bits (16 accumulators, two weight vectors and a
+     * broadcast use 19 of AVX-512's 32 registers), 6 at 256 bits (15 of AVX2's 16).
+     */
+    public static final int TILE = LANES == 16 ? 8 : 6;
 
     /** x repacked in tiles of 6 rows, [tile][k][6], so a tile's broadcasts read one contiguous run. */
     private float[] packed = new float[0];
@@ -111,7 +114,11 @@ public abstract class PanelTiles {
                          float[] tail) {
         int tiles = rows / TILE;
         for (int t = 0; t < tiles; t++) {
-            rows6(out, t * TILE * stride + c0, stride, valid, packed, t * TILE * K, a, wBase, K, tail);
+            if (TILE == 8) {
+                rows8(out, t * TILE * stride + c0, stride, valid, packed, t * TILE * K, a, wBase, K, tail);
+            } else {
+                rows6(out, t * TILE * stride + c0, stride, valid, packed, t * TILE * K, a, wBase, K, tail);
+            }
         }
         int n = tiles * TILE;
         for (; n + 2 <= rows; n += 2) {
@@ -128,7 +135,7 @@ public abstract class PanelTiles {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        for (int xi = xBase, end = xBase + TILE * K, wi = wBase; xi < end; xi += TILE, wi += PANEL) {
+        for (int xi = xBase, end = xBase + 6 * K, wi = wBase; xi < end; xi += 6, wi += PANEL) {
             FloatVector w0 = FloatVector.fromArray(S, a, wi);
             FloatVector w1 = FloatVector.fromArray(S, a, wi + LANES);
             FloatVector b = FloatVector.broadcast(S, xp[xi]);
@@ -156,6 +163,51 @@ public abstract class PanelTiles {
         store(c30, c31, out, o + 3 * stride, valid, tail);
         store(c40, c41, out, o + 4 * stride, valid, tail);
         store(c50, c51, out, o + 5 * stride, valid, tail);
+    }
+
+    /** Eight rows, their x values packed eight per k from xp[xBase]. */
+    private void rows8(float[] out, int o, int stride, int valid, float[] xp, int xBase, float[] a, int wBase, int K,
+                       float[] tail) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S), c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        for (int xi = xBase, end = xBase + 8 * K, wi = wBase; xi < end; xi += 8, wi += PANEL) {
+            FloatVector w0 = FloatVector.fromArray(S, a, wi);
+            FloatVector w1 = FloatVector.fromArray(S, a, wi + LANES);
+            FloatVector b = FloatVector.broadcast(S, xp[xi]);
+            c00 = madd(w0, b, c00);
+            c01 = madd(w1, b, c01);
+            b = FloatVector.broadcast(S, xp[xi + 1]);
+            c10 = madd(w0, b, c10);
+            c11 = madd(w1, b, c11);
+            b = FloatVector.broadcast(S, xp[xi + 2]);
+            c20 = madd(w0, b, c20);
+            c21 = madd(w1, b, c21);
+            b = FloatVector.broadcast(S, xp[xi + 3]);
+            c30 = madd(w0, b, c30);
+            c31 = madd(w1, b, c31);
+            b = FloatVector.broadcast(S, xp[xi + 4]);
+            c40 = madd(w0, b, c40);
+            c41 = madd(w1, b, c41);
+            b = FloatVector.broadcast(S, xp[xi + 5]);
+            c50 = madd(w0, b, c50);
+            c51 = madd(w1, b, c51);
+            b = FloatVector.broadcast(S, xp[xi + 6]);
+            c60 = madd(w0, b, c60);
+            c61 = madd(w1, b, c61);
+            b = FloatVector.broadcast(S, xp[xi + 7]);
+            c70 = madd(w0, b, c70);
+            c71 = madd(w1, b, c71);
+        }
+        store(c00, c01, out, o, valid, tail);
+        store(c10, c11, out, o + stride, valid, tail);
+        store(c20, c21, out, o + 2 * stride, valid, tail);
+        store(c30, c31, out, o + 3 * stride, valid, tail);
+        store(c40, c41, out, o + 4 * stride, valid, tail);
+        store(c50, c51, out, o + 5 * stride, valid, tail);
+        store(c60, c61, out, o + 6 * stride, valid, tail);
+        store(c70, c71, out, o + 7 * stride, valid, tail);
     }
 
     /** Two rows, x from x[x0] (row n) and x[x0 + K] (row n + 1). */

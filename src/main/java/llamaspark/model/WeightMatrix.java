@@ -1,9 +1,12 @@
 package llamaspark.model;
 
+import llamaspark.model.kernel.Simd;
+
 import java.io.IOException;
 import java.io.NotSerializableException;
 import java.io.ObjectOutputStream;
 import java.io.Serializable;
+import llamaspark.model.kernel.Simd;
 import llamaspark.model.quant.QuantMatrix;
 
 /**
@@ -11,11 +14,11 @@ import llamaspark.model.quant.QuantMatrix;
  * two ways, chosen at load: float32 in a kernel's layout ({@link #data()}), or as one or more
  * {@link QuantMatrix} stacked by rows ({@link #parts()}: e.g. GGUF's wq, wk, wv as one wqkv),
  * read straight from their (mapped) bytes by the vector kernels, which decode them into the same
- * 16-row panels as the float layout. Kernels branch on the kind once per matrix.
+ * panels as the float layout (two vectors of rows, {@link Simd}). Kernels branch on the kind once per matrix.
  */
 public final class WeightMatrix implements Serializable {
     private static final long serialVersionUID = 1L;
-    private static final MatrixLayout QUANT_LAYOUT = MatrixLayout.panels(16);
+    private static final MatrixLayout QUANT_LAYOUT = MatrixLayout.panels(2 * Simd.LANES);
 
     private final int rows;
     private final int cols;

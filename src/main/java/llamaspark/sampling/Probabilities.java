@@ -149,7 +149,7 @@ abstract class Probabilities {
         }
 
         /**
-         * Two passes: 8 values at a time divided (as VectorSoftmax.softmax divides), widened to
+         * Two passes: a vector of values at a time divided (as VectorSoftmax.softmax divides), widened to
          * double and their buckets computed in lanes (a value below the cutoff goes to one of
          * the spare buckets past the last, one per lane, so that a sharp distribution does not
          * chain most additions on one bucket); then the masses added one by one without a
@@ -184,7 +184,7 @@ abstract class Probabilities {
             normalizeAndCountFrom(bound, x, off, n, sum, cutoff, buckets);
         }
 
-        /** Tests 8 buckets at a time; only vectors with a hit are walked one by one. */
+        /** Tests a vector of buckets at a time; only vectors with a hit are walked one by one. */
         @Override
         int indicesOfBuckets(int[] bucket, int n, int b0, int b1, int[] out) {
             int c = 0, i = 0;
@@ -197,7 +197,7 @@ abstract class Probabilities {
             return indicesOfBucketsFrom(i, c, bucket, n, b0, b1, out);
         }
 
-        /** Tests 8 values at a time; only vectors with a hit are walked one by one. */
+        /** Tests a vector of values at a time; only vectors with a hit are walked one by one. */
         @Override
         int indicesInRange(float[] x, int off, int n, float lo, float hi, int[] out, int outOff) {
             int c = outOff, i = 0;

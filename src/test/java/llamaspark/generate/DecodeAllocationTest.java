@@ -18,6 +18,7 @@ import llamaspark.Oracles;
 import llamaspark.model.CheckpointReader;
 import llamaspark.model.LlamaWeights;
 import llamaspark.model.kernel.Backend;
+import llamaspark.model.kernel.Simd;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
 import llamaspark.tokenizer.Tokenizer;
@@ -62,7 +63,9 @@ class DecodeAllocationTest {
 
     private static String childRun(int threads) throws Exception {
         String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        Process p = new ProcessBuilder(java, "--add-modules=jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+        Process p = new ProcessBuilder(java, "--add-modules=jdk.incubator.vector",
+                // The child at this JVM's vector width (the pom's second test run forces 256 bits).
+                "-Dllamaspark.vector.bits=" + Simd.BITS, "-cp", System.getProperty("java.class.path"),
                 DecodeAllocationTest.class.getName(), Integer.toString(threads), Oracles.AIDREAMS260K.toString())
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();

@@ -4,19 +4,19 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The register-tile micro-kernels of both SIMD kernels, against a panel of 16 weight rows (two
- * 256-bit vectors): {@link VectorKernel} runs them on its packed float32 panels, {@code QuantKernel}
+ * The register-tile micro-kernels of both SIMD kernels, against a panel of PANEL weight rows (two
+ * vectors of {@link Simd}'s width: 16 rows at 256 bits, 32 at 512): {@link VectorKernel} runs them on its packed float32 panels, {@code QuantKernel}
  * on a panel it has just decoded. Every output is one lane's sum over k = 0..K-1 in order with
  * {@link #madd}, which the kind of tiles fixes: a rounded multiply then a rounded add (run.c's
  * sum, bit for bit) or one fused multiply-add. The kinds are subclasses rather than a flag, so
  * the JIT never merges vectors from two code paths (which would box them).
  *
- * <p>Two shapes. With the panel in the lanes ([K][16], from a[wBase]) x[n, k] is broadcast into
- * the panel's 16 outputs: six rows share each loaded weight vector (a 6 x 16 tile: 12
- * accumulators, two weight vectors and a broadcast fill the 16 AVX2 registers; their inputs are
- * repacked by {@link #pack} so the six broadcasts of one k are adjacent), and a single row takes two
- * panels at once. With 8 rows of x in the lanes (repacked by {@link #packLanes}) each weight of a
- * panel stored row by row ([16][K]) is broadcast instead, so a quantized panel needs no
+ * <p>Two shapes. With the panel in the lanes ([K][PANEL], from a[wBase]) x[n, k] is broadcast
+ * into the panel's outputs: TILE rows share each loaded weight vector (8 x 32 at 512 bits, 6 x 16
+ * at 256; their inputs are repacked by {@link #pack} so a tile's broadcasts of one k are
+ * adjacent), and a single row takes two panels at once. With LANES rows of x in the lanes
+ * (repacked by {@link #packLanes}) each weight of a panel stored row by row ([PANEL][K]) is
+ * broadcast instead, so a quantized panel needs no
  * transposition; the sums are the same, bit for bit.
  */
 public abstract class PanelTiles {
@@ -24,15 +24,17 @@ public abstract class PanelTiles {
     public static final int LANES = Simd.LANES;
     /** Output rows of W per panel. */
     public static final int PANEL = 2 * LANES;
+    /** Floats of the scratch {@code tail} each caller passes: a tile's outputs of one panel, [8][PANEL]. */
+    public static final int TAIL_SIZE = 8 * PANEL;
     /**
      * Rows of x per register tile: 8 at 512 bits (16 accumulators, two weight vectors and a
      * broadcast use 19 of AVX-512's 32 registers), 6 at 256 bits (15 of AVX2's 16).
      */
     public static final int TILE = LANES == 16 ? 8 : 6;
 
-    /** x repacked in tiles of 6 rows, [tile][k][6], so a tile's broadcasts read one contiguous run. */
+    /** x repacked in tiles of TILE rows, [tile][k][TILE], so a tile's broadcasts read one contiguous run. */
     private float[] packed = new float[0];
-    /** x transposed in blocks of 8 rows, [block][k][8], zero past the last row. */
+    /** x transposed in blocks of LANES rows, [block][k][LANES], zero past the last row. */
     private float[] xt = new float[0];
 
     /** Tiles in run.c's order ({@code fused = false}) or with fused multiply-adds. */
@@ -107,7 +109,7 @@ public abstract class PanelTiles {
 
     /**
      * Every row of x [rows, K] against the panel at a[wBase]: row n's {@code valid} outputs land at
-     * out[n * stride + c0...]. Tiles of six (x from {@link #packed}, packed for these rows), then
+     * out[n * stride + c0...]. Whole tiles (x from {@link #packed}, packed for these rows), then
      * pairs, then a last single row.
      */
     public void panel(float[] out, int c0, int stride, int valid, float[] x, int rows, float[] a, int wBase, int K,
@@ -157,12 +159,21 @@ public abstract class PanelTiles {
             c50 = madd(w0, b, c50);
             c51 = madd(w1, b, c51);
         }
-        store(c00, c01, out, o, valid, tail);
-        store(c10, c11, out, o + stride, valid, tail);
-        store(c20, c21, out, o + 2 * stride, valid, tail);
-        store(c30, c31, out, o + 3 * stride, valid, tail);
-        store(c40, c41, out, o + 4 * stride, valid, tail);
-        store(c50, c51, out, o + 5 * stride, valid, tail);
+        float[] d = valid == PANEL ? out : tail;
+        int d0 = valid == PANEL ? o : 0, ds = valid == PANEL ? stride : PANEL;
+        c00.intoArray(d, d0);
+        c01.intoArray(d, d0 + LANES);
+        c10.intoArray(d, d0 + ds);
+        c11.intoArray(d, d0 + ds + LANES);
+        c20.intoArray(d, d0 + 2 * ds);
+        c21.intoArray(d, d0 + 2 * ds + LANES);
+        c30.intoArray(d, d0 + 3 * ds);
+        c31.intoArray(d, d0 + 3 * ds + LANES);
+        c40.intoArray(d, d0 + 4 * ds);
+        c41.intoArray(d, d0 + 4 * ds + LANES);
+        c50.intoArray(d, d0 + 5 * ds);
+        c51.intoArray(d, d0 + 5 * ds + LANES);
+        copyTail(tail, 6, out, o, stride, valid);
     }
 
     /** Eight rows, their x values packed eight per k from xp[xBase]. */
@@ -200,14 +211,36 @@ public abstract class PanelTiles {
             c70 = madd(w0, b, c70);
             c71 = madd(w1, b, c71);
         }
-        store(c00, c01, out, o, valid, tail);
-        store(c10, c11, out, o + stride, valid, tail);
-        store(c20, c21, out, o + 2 * stride, valid, tail);
-        store(c30, c31, out, o + 3 * stride, valid, tail);
-        store(c40, c41, out, o + 4 * stride, valid, tail);
-        store(c50, c51, out, o + 5 * stride, valid, tail);
-        store(c60, c61, out, o + 6 * stride, valid, tail);
-        store(c70, c71, out, o + 7 * stride, valid, tail);
+        // Stored in place, or for a last, partial panel into tail and copied: no call takes a
+        // vector (a call C2 leaves out of this large method would box all sixteen).
+        float[] d = valid == PANEL ? out : tail;
+        int d0 = valid == PANEL ? o : 0, ds = valid == PANEL ? stride : PANEL;
+        c00.intoArray(d, d0);
+        c01.intoArray(d, d0 + LANES);
+        c10.intoArray(d, d0 + ds);
+        c11.intoArray(d, d0 + ds + LANES);
+        c20.intoArray(d, d0 + 2 * ds);
+        c21.intoArray(d, d0 + 2 * ds + LANES);
+        c30.intoArray(d, d0 + 3 * ds);
+        c31.intoArray(d, d0 + 3 * ds + LANES);
+        c40.intoArray(d, d0 + 4 * ds);
+        c41.intoArray(d, d0 + 4 * ds + LANES);
+        c50.intoArray(d, d0 + 5 * ds);
+        c51.intoArray(d, d0 + 5 * ds + LANES);
+        c60.intoArray(d, d0 + 6 * ds);
+        c61.intoArray(d, d0 + 6 * ds + LANES);
+        c70.intoArray(d, d0 + 7 * ds);
+        c71.intoArray(d, d0 + 7 * ds + LANES);
+        copyTail(tail, 8, out, o, stride, valid);
+    }
+
+    /** Rows r < n of a partial panel's outputs, [n][PANEL] in tail, to out[o + r * stride...]: valid of each. */
+    private static void copyTail(float[] tail, int n, float[] out, int o, int stride, int valid) {
+        if (valid != PANEL) {
+            for (int r = 0; r < n; r++) {
+                System.arraycopy(tail, r * PANEL, out, o + r * stride, valid);
+            }
+        }
     }
 
     /** Two rows, x from x[x0] (row n) and x[x0 + K] (row n + 1). */
@@ -240,7 +273,7 @@ public abstract class PanelTiles {
     }
 
     /**
-     * One row against two adjacent panels (at a[wBase] and a[wBase + 16 K]): four independent sums
+     * One row against two adjacent panels (at a[wBase] and a[wBase + PANEL K]): four independent sums
      * keep the adder busy. {@code valid0} and {@code valid1} outputs of each.
      */
     void row1Panels2(float[] out, int o, int valid0, int valid1, float[] x, int x0, float[] a, int wBase, int K,
@@ -259,7 +292,7 @@ public abstract class PanelTiles {
         store(c2, c3, out, o + PANEL, valid1, tail);
     }
 
-    /** Repacks x [rows, K] into {@link #xt}, 8 rows per block, for {@link #lanes}. */
+    /** Repacks x [rows, K] into {@link #xt}, LANES rows per block, for {@link #lanes}. */
     public void packLanes(float[] x, int rows, int K) {
         int blocks = (rows + LANES - 1) / LANES;
         if (xt.length < blocks * LANES * K) {
@@ -285,8 +318,8 @@ public abstract class PanelTiles {
 
     /**
      * Every row of x (packed by {@link #packLanes}) against the {@code valid} weight rows stored row
-     * by row at a[r * K + k]: row n's outputs land at out[n * stride + c0...]. Two blocks of 8 rows
-     * at a time, four weight rows each.
+     * by row at a[r * K + k]: row n's outputs land at out[n * stride + c0...]. Two blocks of LANES
+     * rows at a time, four weight rows each.
      */
     public void lanes(float[] out, int c0, int stride, int valid, int rows, float[] a, int K, float[] tail) {
         int blocks = (rows + LANES - 1) / LANES;
@@ -379,7 +412,7 @@ public abstract class PanelTiles {
     }
 
     /**
-     * Stores a panel's 16 outputs of one row; the last panel of a matrix may hold fewer. Those go
+     * Stores a panel's PANEL outputs of one row; the last panel of a matrix may hold fewer. Those go
      * through {@code tail}, a scratch row of the calling thread: masked stores are not compiled to
      * vector code on AVX2, and anything that is not makes the JIT box vectors.
      */

@@ -7,14 +7,14 @@ import llamaspark.model.quant.QuantKernel;
 import llamaspark.model.quant.QuantMatrix;
 
 /**
- * The SIMD kernel, on the JDK's Vector API. Weights are stored in panels of 16 output rows (two
- * 256-bit vectors), column by column: for each input k the kernel broadcasts x[n, k] and
- * multiplies it into the panel's 16 outputs at once. Each lane so accumulates its own dot product
+ * The SIMD kernel, on the JDK's Vector API. Weights are stored in panels of PANEL output rows (two
+ * vectors of {@link Simd}'s width: 32 rows at 512 bits, 16 at 256), column by column: for each
+ * input k the kernel broadcasts x[n, k] and multiplies it into the panel's outputs at once. Each lane so accumulates its own dot product
  * in order k = 0..K-1; with {@code fused = false} each step is a rounded multiply then a rounded
  * add, which is run.c's sequential sum bit for bit. {@code fused = true} uses one fused
  * multiply-add (one rounding; twice the arithmetic throughput, not bit-identical to run.c).
  *
- * <p>The tiles themselves are {@link PanelTiles}: six rows share each loaded weight vector; a
+ * <p>The tiles themselves are {@link PanelTiles}: 8 rows (6 at 256 bits) share each loaded weight vector; a
  * single row takes two panels at a time, so four independent sums hide the add latency. With
  * {@link Workers}, the panels are split between threads; each output is still computed by the
  * same code, so results do not depend on the thread count.
@@ -31,8 +31,8 @@ public final class VectorKernel implements MatmulKernel {
     private final Workers workers;
     private final QuantKernel quant;
     private final Split split = new Split();
-    /** The tiles' scratch row for a last, partial panel: only one thread ever holds it. */
-    private final float[] tail = new float[PANEL];
+    /** The tiles' scratch for a last, partial panel ([8][PANEL]): only one thread ever holds it. */
+    private final float[] tail = new float[PanelTiles.TAIL_SIZE];
 
     /** A kernel in run.c's order ({@code fused = false}) or with fused multiply-adds. */
     public static VectorKernel create(boolean fused, Workers workers) {

@@ -26,8 +26,8 @@ public abstract class VectorOps implements LayerOps {
     private final int headDim;        // HD
     private final int kvGroup;        // HN / KVHN
     private final float sqrtHeadDim;
-    private final float[] scores;     // attention scores of all heads [HN][L padded to 8]
-    private final int stride;         // L padded to 8
+    private final float[] scores;     // attention scores of all heads [HN][L padded to KvCache.BLOCK]
+    private final int stride;         // L padded to KvCache.BLOCK
 
     /** The SIMD layer operations in run.c's order, or with fused multiply-adds. */
     public static VectorOps create(LlamaConfig c, boolean fused) {
@@ -128,7 +128,7 @@ public abstract class VectorOps implements LayerOps {
     }
 
     /**
-     * scores[h][t] = (q_h . k_t) / sqrt(HD) for t < T, one key block (8 positions) per vector:
+     * scores[h][t] = (q_h . k_t) / sqrt(HD) for t < T, one key block (LANES positions) per vector:
      * each lane sums over d in order. Two blocks and two heads at a time, so four independent
      * sums hide the multiply-add latency. The last block may hold positions beyond T (never used).
      */

@@ -10,11 +10,12 @@ import llamaspark.model.kernel.Simd;
 
 /**
  * Matrix products with a quantized weight read straight from its (mapped) buffers:
- * {@code out[N, O] = x[N, K] * W[O, K]^T}, no float32 copy of W. Each panel of 16 weight rows is
- * decoded once into a small float scratch in the float kernel's panel layout ([K][16]) and then
+ * {@code out[N, O] = x[N, K] * W[O, K]^T}, no float32 copy of W. Each panel of PANEL weight rows
+ * (16 or 32, two vectors) is decoded once into a small float scratch in the float kernel's panel
+ * layout ([K][PANEL]) and then
  * multiplied into every row of the batch by the float kernel's {@link PanelTiles}, so a batch of
- * 32 pays for decoding once. Batches of 8 rows or more instead put 8 rows of x in the vector lanes
- * and broadcast each weight, so the panel is decoded row by row ([16][K]) with no transposition,
+ * 32 pays for decoding once. Batches of LANES rows or more instead put LANES rows of x in the vector
+ * lanes and broadcast each weight, so the panel is decoded row by row ([PANEL][K]) with no transposition,
  * Q8_0 with vector byte-to-float conversions. In run.c's order ({@code fused = false}) every output is the sequential sum of rounded products over the
  * dequantized weights, bit for bit the float kernel's result on those weights. The fused kind
  * uses FMA, and for a single row of Q8_0/Q4_0 skips the scratch: it multiplies each block's
@@ -32,7 +33,7 @@ public final class QuantKernel {
     private final Workers workers;
     private final Split split = new Split();
     private final float[][] tail;
-    /** Per worker: a decoded panel of 16 weight rows, [K][16]. */
+    /** Per worker: a decoded panel of PANEL weight rows, [K][PANEL]. */
     private final float[][] panel;
     /** Per worker: one decoded weight row, [K]. */
     private final float[][] row;
@@ -48,7 +49,7 @@ public final class QuantKernel {
         this.tiles = PanelTiles.create(fused);
         this.workers = workers;
         int n = workers == null ? 1 : workers.size();
-        tail = new float[n][PANEL];
+        tail = new float[n][PanelTiles.TAIL_SIZE];
         panel = new float[n][0];
         row = new float[n][0];
         bytes = new byte[n][0];
@@ -148,7 +149,7 @@ public final class QuantKernel {
     }
 
     /**
-     * Batches of 8 rows or more: the vector lanes are 8 rows of x (packed by {@link #packLanes})
+     * Batches of LANES rows or more: the vector lanes are LANES rows of x (packed by {@link #packLanes})
      * and each weight is broadcast, so a panel is decoded row by row into a[r * K + k] with no
      * transposition. Each output is still the sum over k = 0..K-1 in order with the same madd,
      * so the results are those of the panel-lane kernel bit for bit.
@@ -163,8 +164,9 @@ public final class QuantKernel {
     }
 
     /**
-     * Weight rows o0..o0+15 dequantized into a[r * K + k]; rows past the matrix are zero. Q8_0
-     * converts 8 quants at a time (Byte64 to Float256 only, then q * d as ggml): the bench's
+     * Weight rows o0..o0+PANEL-1 dequantized into a[r * K + k]; rows past the matrix are zero.
+     * Q8_0 converts LANES quants at a time (bytes of one lane each to a float vector of
+     * {@link Simd}'s width only, then q * d as ggml): the bench's
      * bytes allocated per decode step stayed 0, no boxing in the other kernels.
      */
     private static void decodeRows(QuantMatrix w, int o0, float[] a, byte[] q) {
@@ -213,10 +215,10 @@ public final class QuantKernel {
     }
 
     /**
-     * Weight rows o0..o0+15 dequantized into a[k * 16 + r]; rows past the matrix are zero.
+     * Weight rows o0..o0+PANEL-1 dequantized into a[k * PANEL + r]; rows past the matrix are zero.
      * Q8_0 and Q4_0 are decoded straight into the panel by scalar code (ggml's q * d, the same
      * float products): a Vector API decode paid the same again in the strided copy. (Batches of
-     * 8+ rows take {@link #decodeRows}, which needs no transposition.)
+     * LANES+ rows take {@link #decodeRows}, which needs no transposition.)
      */
     private static void decodePanel(QuantMatrix w, int o0, float[] a, float[] tmp, byte[] q) {
         int K = w.cols(), valid = Math.min(PANEL, w.rows() - o0);
@@ -242,7 +244,7 @@ public final class QuantKernel {
         }
     }
 
-    /** A Q8_0 row's bytes at q[p...] into panel column r: a[k * 16 + r] = q * d. */
+    /** A Q8_0 row's bytes at q[p...] into panel column r: a[k * PANEL + r] = q * d. */
     private static void q8_0(byte[] q, int p, int K, float[] a, int r) {
         for (int k = 0; k < K; k += 32, p += 34) {
             float d = half(q, p);

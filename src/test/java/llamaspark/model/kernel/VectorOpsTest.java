@@ -118,14 +118,15 @@ class VectorOpsTest {
         VectorSoftmax fused = VectorSoftmax.fused();
         float[] special = {0f, -0f, 1e-30f, -87.3f, -87.4f, -200f, 88.3f, 88.4f, 300f, Float.NEGATIVE_INFINITY, Float.MIN_VALUE, 0.5f};
         for (int k = 0; k < 2000; k++) {
-            float[] whole = new float[8];
-            for (int i = 0; i < 8; i++) {
+            int lanes = Simd.LANES;
+            float[] whole = new float[lanes];
+            for (int i = 0; i < lanes; i++) {
                 whole[i] = k < special.length ? special[(k + i) % special.length] : (float) (r.nextGaussian() * 40);
             }
             float[] tail = whole.clone();
-            fused.expShifted(whole, 0, 8, 0.0f, false); // one vector
-            fused.expShifted(tail, 0, 7, 0.0f, false);  // no whole vector: all seven through the tail
-            for (int i = 0; i < 7; i++) {
+            fused.expShifted(whole, 0, lanes, 0.0f, false);    // one vector
+            fused.expShifted(tail, 0, lanes - 1, 0.0f, false); // no whole vector: all through the tail
+            for (int i = 0; i < lanes - 1; i++) {
                 assertEquals(Float.floatToRawIntBits(whole[i]), Float.floatToRawIntBits(tail[i]), "case " + k + " lane " + i);
             }
         }
@@ -145,7 +146,8 @@ class VectorOpsTest {
     @Test
     void fusedGivesTheSameBitsInterpretedAndCompiled() throws Exception {
         String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        Process p = new ProcessBuilder(java, "-Xint", "--add-modules=jdk.incubator.vector", "-cp",
+        Process p = new ProcessBuilder(java, "-Xint", "--add-modules=jdk.incubator.vector",
+                "-Dllamaspark.vector.bits=" + Simd.BITS, "-cp",
                 System.getProperty("java.class.path"), VectorOpsTest.class.getName())
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String interpreted = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();

@@ -25,6 +25,9 @@ abstract class Probabilities {
     /** The largest of x[off, off + n). */
     abstract float max(float[] x, int off, int n);
 
+    /** Index of the first largest of x[off, off + n): {@link Sampler#argmax}'s answer (run.c's strict '>'). */
+    abstract int argmax(float[] x, int off, int n);
+
     /** The first half of {@link #softmax}: x[i] = exp(x[i] - max) in place; returns their sum. */
     abstract float exponentials(float[] x, int off, int n);
 
@@ -87,6 +90,11 @@ abstract class Probabilities {
         }
 
         @Override
+        int argmax(float[] x, int off, int n) {
+            return Sampler.argmax(x, off, n);
+        }
+
+        @Override
         float exponentials(float[] x, int off, int n) {
             float max = max(x, off, n);
             float sum = 0.0f;
@@ -146,6 +154,31 @@ abstract class Probabilities {
         @Override
         float exponentials(float[] x, int off, int n) {
             return softmax.exponentials(x, off, n);
+        }
+
+        /**
+         * The vector max, then the first index holding it (a vector of values tested at a time): the
+         * first index attaining the largest value is what run.c's strict '>' scan keeps, -0 and 0
+         * included. A NaN makes the vector max NaN where run.c's scan skips it: run.c's loop then.
+         */
+        @Override
+        int argmax(float[] x, int off, int n) {
+            float max = softmax.max(x, off, n);
+            if (max != max) {
+                return Sampler.argmax(x, off, n);
+            }
+            int i = 0;
+            for (int bound = F.loopBound(n); i < bound; i += LANES) {
+                if (FloatVector.fromArray(F, x, off + i).compare(VectorOperators.EQ, max).anyTrue()) {
+                    break;
+                }
+            }
+            for (; i < n; i++) {
+                if (x[off + i] == max) {
+                    return i;
+                }
+            }
+            return 0;
         }
 
         /**

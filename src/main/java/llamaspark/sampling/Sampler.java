@@ -61,7 +61,7 @@ public final class Sampler {
     public int sample(float[] logits, int off, SamplingParams p, RunCRandom rng, StageProfile prof) {
         if (p.isGreedy()) {
             long t = prof.start();
-            int best = argmax(logits, off, vocabSize);
+            int best = ops.argmax(logits, off, vocabSize);
             prof.stop(Stage.ARGMAX, t);
             return best;
         }

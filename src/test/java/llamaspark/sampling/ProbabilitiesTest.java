@@ -30,6 +30,34 @@ class ProbabilitiesTest {
         assertEquals(Probabilities.scalar().max(x, 0, x.length), Probabilities.vector(VectorSoftmax.runCOrder()).max(x, 0, x.length));
     }
 
+    /**
+     * The vector argmax gives run.c's scan's index: ties (the first wins), -0 beside 0, -inf, NaN
+     * anywhere (run.c's '>' skips it; at index 0 it is kept), at every length up to a few vectors,
+     * at offsets, and over a vocabulary-sized row.
+     */
+    @Test
+    void argmaxIsRunCsFirstLargest() {
+        Random r = new Random(6);
+        float[] special = {0f, -0f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.NaN, 1f, -1f};
+        Probabilities[] vectors = {Probabilities.vector(VectorSoftmax.fused()), Probabilities.vector(VectorSoftmax.runCOrder())};
+        for (int k = 0; k < 20000; k++) {
+            int n = k < 19990 ? 1 + r.nextInt(70) : 32000, off = r.nextInt(3);
+            float[] x = new float[off + n + 2];
+            int mode = k % 4;
+            for (int i = 0; i < x.length; i++) {
+                // Few distinct values (ties), special values, or a plain gaussian row.
+                x[i] = mode == 0 ? r.nextInt(4) : mode == 1 ? special[r.nextInt(special.length)] : (float) r.nextGaussian();
+            }
+            if (mode == 3 && r.nextBoolean()) {
+                x[off + r.nextInt(n)] = Float.NaN;
+            }
+            int expected = Sampler.argmax(x, off, n);
+            for (Probabilities v : vectors) {
+                assertEquals(expected, v.argmax(x, off, n), "case " + k + " n " + n + " off " + off + " " + Arrays.toString(x));
+            }
+        }
+    }
+
     /** The fused normalize-and-bucket pass against the scalar one: the same probabilities, bucket masses to rounding. */
     @Test
     void normalizeAndCountAgreesWithScalar() {

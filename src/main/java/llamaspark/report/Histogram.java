@@ -43,7 +43,7 @@ public record Histogram(String column, long n, double min, double max, double wi
     /** One aggregate per bin, in bin order: how many values of {@code x} (a double, null to skip) fall in it. */
     List<Column> binCounts(Column x) {
         // least() skips nulls, so a skipped value must be kept out of the last bin explicitly.
-        Column bin = when(x.isNotNull(), least(floor(x.minus(min).divide(width)), lit(counts.length - 1)).cast("int"));
+        Column bin = when(x.isNotNull(), least(floor(x.minus(min).divide(width)), lit(counts.length - 1)).cast(org.apache.spark.sql.types.DataTypes.IntegerType));
         List<Column> aggs = new ArrayList<>(counts.length);
         for (int i = 0; i < counts.length; i++) {
             aggs.add(count(when(bin.equalTo(i), 1)));

@@ -24,6 +24,7 @@ import llamaspark.profile.Stage;
 import llamaspark.progress.ProgressPrinter;
 import llamaspark.progress.RowCounters;
 import llamaspark.progress.SparkProgress;
+import llamaspark.report.GenerationFigures;
 import llamaspark.report.Report;
 import llamaspark.report.RunData;
 import llamaspark.profile.StageProfile;
@@ -227,7 +228,7 @@ public final class GenerateJob {
 
             completeGenerations(spark, ref, inputs, marked, earlier, output.staged("generations"));
             // The report's figures of generations, read once here: its row and error counts are the job's too.
-            RunData.Generations figures = RunData.Generations.of(
+            GenerationFigures figures = GenerationFigures.of(
                     spark.read().schema(JobSchemas.GENERATIONS).parquet(output.staged("generations")));
             JobResult.RowCounts counts = rowCounts(inputs, figures, work, tasks);
             List<String> firstErrors = counts.failed() == 0 ? List.of() : firstErrors(spark, output.staged("generations"));
@@ -435,7 +436,7 @@ public final class GenerateJob {
      * The counts of the completed DIR/generations (its rows and error rows as {@code written} counted
      * them); a work directory that held other than one finished row per first occurrence is an error.
      */
-    private static JobResult.RowCounts rowCounts(InputCounts inputs, RunData.Generations written, WorkDir work,
+    private static JobResult.RowCounts rowCounts(InputCounts inputs, GenerationFigures written, WorkDir work,
                                                  List<TaskProfile> tasks) {
         long total = written.rows(), failed = written.errorRows();
         long duplicateRows = inputs.duplicates();

@@ -2,9 +2,7 @@ package llamaspark.job;
 
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.first;
-import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.when;
@@ -36,7 +34,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
@@ -299,13 +296,29 @@ public final class GenerateJob {
         }
     }
 
-    /** Counts the marked input in one pass; an input without a single prompt line is a mistake. */
+    /**
+     * Counts the marked input in one pass (the pass that fills its cache); an input without a single
+     * prompt line is a mistake. The rows and their duplicate_of are counted as Spark's internal rows,
+     * partition by partition: the same counts as count(*) and count(duplicate_of), without an
+     * aggregate for the driver to plan and compile and a second stage to run.
+     */
     private static InputCounts countInputs(Dataset<Row> marked, JobOptions o) {
-        Row c = marked.agg(count(lit(1)), count(col("duplicate_of"))).first();
-        if (c.getLong(0) == 0) {
+        long[] c = {0, 0};
+        for (long[] p : marked.select(col("duplicate_of")).queryExecution().toRdd().toJavaRDD().mapPartitions(it -> {
+            long rows = 0, duplicates = 0;
+            while (it.hasNext()) {
+                rows++;
+                duplicates += it.next().isNullAt(0) ? 0 : 1;
+            }
+            return List.of(new long[] {rows, duplicates}).iterator();
+        }).collect()) {
+            c[0] += p[0];
+            c[1] += p[1];
+        }
+        if (c[0] == 0) {
             throw new BadInputException(String.join(",", o.prompts), "holds no prompts (every file is empty or blank)");
         }
-        return new InputCounts(c.getLong(0), c.getLong(1));
+        return new InputCounts(c[0], c[1]);
     }
 
     /**

@@ -2,9 +2,7 @@ package llamaspark.job;
 
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.first;
-import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.when;
@@ -24,7 +22,9 @@ import llamaspark.profile.Stage;
 import llamaspark.progress.ProgressPrinter;
 import llamaspark.progress.RowCounters;
 import llamaspark.progress.SparkProgress;
+import llamaspark.report.GenerationFigures;
 import llamaspark.report.Report;
+import llamaspark.report.RunData;
 import llamaspark.profile.StageProfile;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -34,9 +34,9 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.storage.StorageLevel;
@@ -90,7 +90,10 @@ public final class GenerateJob {
             err.println("llamaspark job: " + e.getMessage());
             return 2;
         }
-        SparkSession.Builder builder = SparkSession.builder().appName("llamaspark");
+        // The classic (in-process) builder directly: SparkSession.builder() finds it through Scala
+        // reflection, whose first use costs the driver about a second of start-up.
+        org.apache.spark.sql.classic.SparkSession.Builder builder =
+                org.apache.spark.sql.classic.SparkSession.builder().appName("llamaspark");
         if (!new org.apache.spark.SparkConf().contains("spark.master")) {
             builder.master("local[*]");
         }
@@ -220,23 +223,30 @@ public final class GenerateJob {
                     output.staged("generations"), progress);
             phases.lap("generation");
 
-            JobResult.RowCounts counts = completeGenerations(spark, ref, inputs, marked, earlier, work, tasks,
-                    output.staged("generations"));
+            completeGenerations(spark, ref, inputs, marked, earlier, output.staged("generations"));
+            // The report's figures of generations, read once here: its row and error counts are the job's too.
+            GenerationFigures figures = GenerationFigures.of(
+                    spark.read().schema(JobSchemas.GENERATIONS).parquet(output.staged("generations")));
+            JobResult.RowCounts counts = rowCounts(inputs, figures, work, tasks);
             List<String> firstErrors = counts.failed() == 0 ? List.of() : firstErrors(spark, output.staged("generations"));
             if (o.openAiOutput()) {
                 writeOpenAiBatch(spark, marked, output, ref, started.getEpochSecond());
             }
             phases.lap("writing generations");
 
-            StageProfile cluster = writeTimings(spark, tasks, output);
+            Timings timings = writeTimings(spark, tasks, output);
             phases.lap("writing timings");
 
             JobResult result = new JobResult(output.path(), started, Instant.now(), (System.nanoTime() - t0) / 1e9,
                     loadSeconds, partitions, spark.sparkContext().master(), spark.sparkContext().applicationId(),
-                    spark.version(), spark.sparkContext().defaultParallelism(), o, ref, tasks, cluster, counts,
+                    spark.version(), spark.sparkContext().defaultParallelism(), o, ref, tasks, timings.cluster(), counts,
                     firstErrors, batchSize, phases.seconds());
-            output.writeText("run.json", result.toJson());
-            output.writeText(Report.FILE, Report.html(spark, outDir, output::staged));
+            String runJson = result.toJson();
+            output.writeText("run.json", runJson);
+            // The report from what was just written, as the driver holds it (Report.html of DIR reads the same back).
+            output.writeText(Report.FILE, Report.html(RunData.of(new org.apache.hadoop.fs.Path(outDir).getName(),
+                    new com.fasterxml.jackson.databind.ObjectMapper().readTree(runJson), timings.summary(), timings.rows(),
+                    figures)));
             output.commit();
             work.delete();
             return result;
@@ -286,13 +296,29 @@ public final class GenerateJob {
         }
     }
 
-    /** Counts the marked input in one pass; an input without a single prompt line is a mistake. */
+    /**
+     * Counts the marked input in one pass (the pass that fills its cache); an input without a single
+     * prompt line is a mistake. The rows and their duplicate_of are counted as Spark's internal rows,
+     * partition by partition: the same counts as count(*) and count(duplicate_of), without an
+     * aggregate for the driver to plan and compile and a second stage to run.
+     */
     private static InputCounts countInputs(Dataset<Row> marked, JobOptions o) {
-        Row c = marked.agg(count(lit(1)), count(col("duplicate_of"))).first();
-        if (c.getLong(0) == 0) {
+        long[] c = {0, 0};
+        for (long[] p : marked.select(col("duplicate_of")).queryExecution().toRdd().toJavaRDD().mapPartitions(it -> {
+            long rows = 0, duplicates = 0;
+            while (it.hasNext()) {
+                rows++;
+                duplicates += it.next().isNullAt(0) ? 0 : 1;
+            }
+            return List.of(new long[] {rows, duplicates}).iterator();
+        }).collect()) {
+            c[0] += p[0];
+            c[1] += p[1];
+        }
+        if (c[0] == 0) {
             throw new BadInputException(String.join(",", o.prompts), "holds no prompts (every file is empty or blank)");
         }
-        return new InputCounts(c.getLong(0), c.getLong(1));
+        return new InputCounts(c[0], c[1]);
     }
 
     /**
@@ -399,11 +425,10 @@ public final class GenerateJob {
     /**
      * Completes DIR/generations, which holds this run's rows: adds the row an earlier attempt
      * finished for every other first occurrence of an id (a retried task may have journalled it
-     * twice, identically), and an error row for every later occurrence. Returns the counts.
+     * twice, identically), and an error row for every later occurrence.
      */
-    private static JobResult.RowCounts completeGenerations(SparkSession spark, ModelRef ref, InputCounts inputs,
-                                                           Dataset<Row> marked, Dataset<Row> earlier, WorkDir work,
-                                                           List<TaskProfile> tasks, String dir) {
+    private static void completeGenerations(SparkSession spark, ModelRef ref, InputCounts inputs, Dataset<Row> marked,
+                                            Dataset<Row> earlier, String dir) {
         if (earlier != null) {
             Column[] columns = Arrays.stream(JobSchemas.GENERATIONS.fieldNames()).map(org.apache.spark.sql.functions::col)
                     .toArray(Column[]::new);
@@ -418,10 +443,15 @@ public final class GenerateJob {
                 return JobSchemas.generationRow(p, null, null, error, ref.model(), null, null);
             }, Encoders.row(JobSchemas.GENERATIONS)).write().mode(SaveMode.Append).parquet(dir);
         }
+    }
 
-        // The schema is ours: given, it spares Spark a job that reads it back from the files.
-        Row totals = spark.read().schema(JobSchemas.GENERATIONS).parquet(dir).agg(count(lit(1)), count(col("error"))).first();
-        long total = totals.getLong(0), failed = totals.getLong(1);
+    /**
+     * The counts of the completed DIR/generations (its rows and error rows as {@code written} counted
+     * them); a work directory that held other than one finished row per first occurrence is an error.
+     */
+    private static JobResult.RowCounts rowCounts(InputCounts inputs, GenerationFigures written, WorkDir work,
+                                                 List<TaskProfile> tasks) {
+        long total = written.rows(), failed = written.errorRows();
         long duplicateRows = inputs.duplicates();
         long expected = inputs.firsts();
         if (total - duplicateRows != expected) {
@@ -434,7 +464,7 @@ public final class GenerateJob {
 
     /** The first few errors, in input order as far as the files go, for the closing message. */
     private static List<String> firstErrors(SparkSession spark, String dir) {
-        return spark.read().parquet(dir).filter(col("error").isNotNull()).select("error").limit(FIRST_ERRORS)
+        return spark.read().schema(JobSchemas.GENERATIONS).parquet(dir).filter(col("error").isNotNull()).select("error").limit(FIRST_ERRORS)
                 .as(Encoders.STRING()).collectAsList();
     }
 
@@ -442,24 +472,29 @@ public final class GenerateJob {
     private static final scala.collection.immutable.Seq<String> ID_AND_HASH =
             CollectionConverters.asScala(List.of("id", "input_hash")).toSeq();
 
-    /** Writes stage_timings (per task) and stage_summary (the cluster); returns the cluster's profile. */
-    private static StageProfile writeTimings(SparkSession spark, List<TaskProfile> tasks, JobOutput output) {
+    /** The cluster's profile and the rows written to stage_timings and stage_summary. */
+    private record Timings(StageProfile cluster, List<Row> rows, List<Row> summary) {
+    }
+
+    /** Writes stage_timings (per task) and stage_summary (the cluster); returns what it wrote. */
+    private static Timings writeTimings(SparkSession spark, List<TaskProfile> tasks, JobOutput output) {
         StageProfile cluster = new StageProfile();
         List<Row> timings = new ArrayList<>();
         for (TaskProfile t : tasks) {
             cluster.merge(t.profile());
             for (Stage s : Stage.values()) {
                 if (t.profile().calls(s) > 0) {
-                    timings.add(RowFactory.create(t.executorId(), t.host(), t.partitionId(), s.label(),
+                    timings.add(new GenericRowWithSchema(new Object[] {t.executorId(), t.host(), t.partitionId(), s.label(),
                             s.parent() == null ? null : s.parent().label(), s.level(), t.profile().calls(s),
-                            t.profile().totalNanos(s) / 1e6, t.profile().minNanos(s) / 1e6, t.profile().maxNanos(s) / 1e6));
+                            t.profile().totalNanos(s) / 1e6, t.profile().minNanos(s) / 1e6, t.profile().maxNanos(s) / 1e6},
+                            JobSchemas.STAGE_TIMINGS));
                 }
             }
         }
         spark.createDataFrame(timings, JobSchemas.STAGE_TIMINGS).coalesce(1).write().parquet(output.staged("stage_timings"));
-        spark.createDataFrame(summaryRows(cluster), JobSchemas.STAGE_SUMMARY).coalesce(1)
-                .write().parquet(output.staged("stage_summary"));
-        return cluster;
+        List<Row> summary = summaryRows(cluster);
+        spark.createDataFrame(summary, JobSchemas.STAGE_SUMMARY).coalesce(1).write().parquet(output.staged("stage_summary"));
+        return new Timings(cluster, timings, summary);
     }
 
     static List<Row> summaryRows(StageProfile p) {
@@ -469,8 +504,8 @@ public final class GenerateJob {
             long calls = p.calls(s);
             if (calls > 0) {
                 double total = p.totalMillis(s);
-                rows.add(RowFactory.create(s.label(), s.parent() == null ? null : s.parent().label(), s.level(), calls,
-                        total, total / calls, root > 0 ? 100.0 * total / root : 0.0));
+                rows.add(new GenericRowWithSchema(new Object[] {s.label(), s.parent() == null ? null : s.parent().label(),
+                        s.level(), calls, total, total / calls, root > 0 ? 100.0 * total / root : 0.0}, JobSchemas.STAGE_SUMMARY));
             }
         }
         return rows;

@@ -1,19 +1,8 @@
 package llamaspark.report;
 
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.floor;
-import static org.apache.spark.sql.functions.least;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.when;
-
-import java.util.ArrayList;
-import java.util.List;
-import org.apache.spark.sql.Column;
-import org.apache.spark.sql.Row;
-
 /**
  * Counts of a numeric column in {@link #BINS} equal bins from its minimum to its maximum, counted by
- * Spark ({@link RunData} counts every histogram's bins in one pass). Bin i holds lo(i) <= x < lo(i + 1);
+ * {@link GenerationFigures}, every histogram's bins in one pass. Bin i holds lo(i) <= x < lo(i + 1);
  * the last bin also holds the maximum.
  */
 public record Histogram(String column, long n, double min, double max, double width, long[] counts) {
@@ -40,23 +29,20 @@ public record Histogram(String column, long n, double min, double max, double wi
         return new Histogram(column, n, min, max, width, new long[bins]);
     }
 
-    /** One aggregate per bin, in bin order: how many values of {@code x} (a double, null to skip) fall in it. */
-    List<Column> binCounts(Column x) {
-        // least() skips nulls, so a skipped value must be kept out of the last bin explicitly.
-        Column bin = when(x.isNotNull(), least(floor(x.minus(min).divide(width)), lit(counts.length - 1)).cast("int"));
-        List<Column> aggs = new ArrayList<>(counts.length);
-        for (int i = 0; i < counts.length; i++) {
-            aggs.add(count(when(bin.equalTo(i), 1)));
-        }
-        return aggs;
+    /**
+     * The bin of {@code x} among {@code bins} bins of {@code width} from {@code min}: Spark's
+     * {@code least(floor((x - min) / width), bins - 1)} in the same double arithmetic; -1 below the first.
+     */
+    static int bin(double x, double min, double width, int bins) {
+        long b = Math.min((long) Math.floor((x - min) / width), bins - 1);
+        return b < 0 ? -1 : (int) b;
     }
 
-    /** This layout with its bins' counts taken from {@code row}, from field {@code first} on. */
-    Histogram counted(Row row, int first) {
-        long[] c = new long[counts.length];
-        for (int i = 0; i < c.length; i++) {
-            c[i] = row.getLong(first + i);
+    /** This layout with its bins' counts. */
+    Histogram withCounts(long[] c) {
+        if (c.length != counts.length) {
+            throw new IllegalArgumentException(column + ": " + c.length + " counts for " + counts.length + " bins");
         }
-        return new Histogram(column, n, min, max, width, c);
+        return new Histogram(column, n, min, max, width, c.clone());
     }
 }

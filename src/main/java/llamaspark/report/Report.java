@@ -5,7 +5,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.UnaryOperator;
 import llamaspark.BadInputException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -21,9 +20,9 @@ public final class Report {
     /** Where a comparison goes when no --out is given: the current directory. */
     public static final String COMPARE_FILE = "report-compare.html";
 
-    /** The report of the output whose parts are at {@code part.apply(name)} (the job's staging directory). */
-    public static String html(SparkSession spark, String outDir, UnaryOperator<String> part) {
-        return ReportPage.html(ReportPage.single(RunData.read(spark, new Path(outDir).getName(), part)));
+    /** The report of one output, from its parts as the job holds them ({@link RunData#of}). */
+    public static String html(RunData run) {
+        return ReportPage.html(ReportPage.single(run));
     }
 
     /** The report of one output directory, or the comparison of several. */

@@ -1,19 +1,12 @@
 package llamaspark.report;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.max;
-import static org.apache.spark.sql.functions.min;
-import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.when;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,15 +18,13 @@ import llamaspark.BadInputException;
 import llamaspark.profile.Stage;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Column;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
  * One job output as the report shows it, read back from its Parquet tables and run.json alone
- * (so a report can be rebuilt, or compared, long after the job). Aggregations run in Spark; only
- * their results come to the driver.
+ * (so a report can be rebuilt, or compared, long after the job). Generations are summed on the
+ * executors ({@link GenerationFigures}); only the sums come to the driver.
  */
 public record RunData(String label, JsonNode run, List<StageRow> stages, List<PartitionRow> partitions,
                       List<ExecutorRow> executors, Histogram latencyMs, Histogram promptTokens,
@@ -75,13 +66,26 @@ public record RunData(String label, JsonNode run, List<StageRow> stages, List<Pa
             requireExists(spark, part.apply(child), child);
         }
         JsonNode run = readJson(spark, part.apply("run.json"));
-        List<StageRow> stages = stages(spark.read().parquet(part.apply("stage_summary")));
-        Dataset<Row> timings = spark.read().parquet(part.apply("stage_timings"));
-        Dataset<Row> gen = spark.read().parquet(part.apply("generations"));
+        List<Row> summary = spark.read().parquet(part.apply("stage_summary")).collectAsList();
+        List<Row> rootTimings = spark.read().parquet(part.apply("stage_timings"))
+                .where(col("stage").equalTo(Stage.ROOT.label())).collectAsList();
+        return of(label, run, summary, rootTimings, GenerationFigures.of(spark.read().parquet(part.apply("generations"))));
+    }
+
+    /**
+     * The report of an output from its parts as the job holds them before writing: run.json's tree,
+     * the stage_summary rows, the stage_timings rows (any; the root stage's are used, in their
+     * order) and the figures of generations. Equal to {@link #read} of what they are written to.
+     */
+    public static RunData of(String label, JsonNode run, List<Row> summary, List<Row> timings, GenerationFigures g) {
+        List<StageRow> stages = stages(summary);
         Map<Integer, Double> engineMs = new TreeMap<>();
         Map<Integer, String> hosts = new TreeMap<>();
         Map<String, Double> executorEngineMs = new TreeMap<>();
-        for (Row r : timings.where(col("stage").equalTo(Stage.ROOT.label())).collectAsList()) {
+        for (Row r : timings) {
+            if (!Stage.ROOT.label().equals(r.getAs("stage"))) {
+                continue;
+            }
             int p = r.getAs("partition_id");
             double ms = r.getAs("total_ms");
             engineMs.merge(p, ms, Double::sum);
@@ -99,84 +103,16 @@ public record RunData(String label, JsonNode run, List<StageRow> stages, List<Pa
                     e.path("rows").asLong(), e.path("completion_tokens").asLong(), e.path("task_seconds").asDouble(),
                     e.path("tokens_per_second").asDouble(), executorEngineMs.getOrDefault(id, 0.0)));
         }
-
-        // Generations are read twice, however long: once grouped by partition, executor and finish
-        // reason (rows, failures, tokens, and each histogram column's range over the rows that
-        // succeeded), once for every histogram's bin counts.
-        List<Column> aggs = new ArrayList<>(List.of(count(col("error")), sum("prompt_tokens"), sum("completion_tokens")));
-        for (HistogramColumn c : HISTOGRAMS) {
-            aggs.addAll(List.of(min(succeeded(c.name())), max(succeeded(c.name())), count(succeeded(c.name()))));
-        }
-        Map<PartitionKey, long[]> byPartition = new TreeMap<>(); // rows, failed, prompt tokens, completion tokens
-        Map<String, Long> reasons = new TreeMap<>();
-        double[] lo = new double[HISTOGRAMS.size()], hi = new double[HISTOGRAMS.size()];
-        long[] n = new long[HISTOGRAMS.size()];
-        Arrays.fill(lo, Double.POSITIVE_INFINITY);
-        Arrays.fill(hi, Double.NEGATIVE_INFINITY);
-        long rows = 0, errorRows = 0;
-        for (Row r : gen.groupBy("partition_id", "executor_id", "finish_reason")
-                .agg(count(lit(1)), aggs.toArray(Column[]::new)).collectAsList()) {
-            long groupRows = r.getLong(3), failed = r.getLong(4);
-            rows += groupRows;
-            errorRows += failed;
-            reasons.merge(r.isNullAt(2) ? "error" : r.getString(2), groupRows, Long::sum);
-            if (!r.isNullAt(0)) { // rows no task generated (later duplicates of an id) have no partition
-                long[] p = byPartition.computeIfAbsent(new PartitionKey(r.getInt(0), r.getString(1)), k -> new long[4]);
-                p[0] += groupRows;
-                p[1] += failed;
-                p[2] += longOr0(r, 5);
-                p[3] += longOr0(r, 6);
-            }
-            for (int h = 0; h < HISTOGRAMS.size(); h++) {
-                int f = 7 + 3 * h;
-                if (!r.isNullAt(f)) {
-                    lo[h] = Math.min(lo[h], r.getDouble(f));
-                    hi[h] = Math.max(hi[h], r.getDouble(f + 1));
-                }
-                n[h] += r.getLong(f + 2);
-            }
-        }
         List<PartitionRow> partitions = new ArrayList<>();
-        byPartition.forEach((k, p) -> partitions.add(new PartitionRow(k.partitionId(), k.executorId(),
+        g.byPartition().forEach((k, p) -> partitions.add(new PartitionRow(k.partitionId(), k.executorId(),
                 hosts.get(k.partitionId()), p[0], p[1], p[2], p[3], taskSeconds.getOrDefault(k.partitionId(), Double.NaN),
                 engineMs.getOrDefault(k.partitionId(), 0.0))));
-
-        List<Histogram> histograms = new ArrayList<>();
-        List<Column> binCounts = new ArrayList<>();
-        for (int h = 0; h < HISTOGRAMS.size(); h++) {
-            HistogramColumn c = HISTOGRAMS.get(h);
-            Histogram layout = Histogram.layout(c.name(), n[h], lo[h], hi[h], c.integer());
-            histograms.add(layout);
-            binCounts.addAll(layout.binCounts(succeeded(c.name())));
-        }
-        if (!binCounts.isEmpty()) {
-            Row counted = gen.agg(binCounts.get(0), binCounts.subList(1, binCounts.size()).toArray(Column[]::new)).first();
-            for (int h = 0, first = 0; h < histograms.size(); first += histograms.get(h).counts().length, h++) {
-                histograms.set(h, histograms.get(h).counted(counted, first));
-            }
-        }
-
-        List<ErrorRow> errors = new ArrayList<>();
-        if (errorRows > 0) {
-            for (Row r : gen.where(col("error").isNotNull()).orderBy("id").limit(ERROR_EXAMPLES)
-                    .select("id", "source", "error").collectAsList()) {
-                errors.add(new ErrorRow(r.getAs("id"), r.getAs("source"), r.getAs("error")));
-            }
-        }
-        return new RunData(label, run, stages, partitions, executors, histograms.get(0), histograms.get(1),
-                histograms.get(2), reasons, rows, errorRows, errors);
-    }
-
-    /** The columns the report draws as histograms, in the record's order: latency, prompt and completion tokens. */
-    private static final List<HistogramColumn> HISTOGRAMS = List.of(new HistogramColumn("elapsed_ms", false),
-            new HistogramColumn("prompt_tokens", true), new HistogramColumn("completion_tokens", true));
-
-    /** A column drawn as a histogram; token counts get whole-number bins. */
-    private record HistogramColumn(String name, boolean integer) {
+        return new RunData(label, run, stages, partitions, executors, g.histograms().get(0), g.histograms().get(1),
+                g.histograms().get(2), g.finishReasons(), g.rows(), g.errorRows(), g.firstErrors());
     }
 
     /** A partition's rows as one executor wrote them (a resumed job's partition may have two). */
-    private record PartitionKey(int partitionId, String executorId) implements Comparable<PartitionKey> {
+    public record PartitionKey(int partitionId, String executorId) implements Comparable<PartitionKey> {
         @Override
         public int compareTo(PartitionKey o) {
             int c = Integer.compare(partitionId, o.partitionId);
@@ -184,18 +120,9 @@ public record RunData(String label, JsonNode run, List<StageRow> stages, List<Pa
         }
     }
 
-    /** {@code column} as a double for the rows that succeeded, else null (which aggregates skip). */
-    private static Column succeeded(String column) {
-        return when(col("error").isNull(), col(column).cast("double"));
-    }
-
-    private static long longOr0(Row r, int field) {
-        return r.isNullAt(field) ? 0L : ((Number) r.get(field)).longValue();
-    }
-
-    private static List<StageRow> stages(Dataset<Row> summary) {
+    private static List<StageRow> stages(List<Row> summary) {
         Map<String, StageRow> byStage = new LinkedHashMap<>();
-        for (Row r : summary.collectAsList()) {
+        for (Row r : summary) {
             StageRow s = new StageRow(r.getAs("stage"), r.getAs("parent"), r.getAs("level"), r.getAs("calls"),
                     r.getAs("total_ms"), r.getAs("avg_ms"), r.getAs("pct"));
             byStage.put(s.stage(), s);

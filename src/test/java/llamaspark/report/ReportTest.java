@@ -375,6 +375,34 @@ class ReportTest {
     }
 
     @Test
+    void generationFiguresEqualSparkSqlAggregates() {
+        // The job's generations (errors, three partitions), and again with every row's partition
+        // gone (as later duplicates of an id have none) and its latency shifted, as one table.
+        org.apache.spark.sql.Dataset<Row> gen = spark.read().parquet(out.resolve("generations").toString());
+        org.apache.spark.sql.Dataset<Row> mixed = gen.unionByName(gen
+                .withColumn("partition_id", org.apache.spark.sql.functions.lit(null).cast("int"))
+                .withColumn("elapsed_ms", org.apache.spark.sql.functions.col("elapsed_ms").multiply(3.7).plus(0.1)));
+        for (org.apache.spark.sql.Dataset<Row> d : List.of(gen, mixed)) {
+            GenerationFigures expected = SparkSqlFigures.of(d), actual = GenerationFigures.of(d);
+            assertEquals(expected.rows(), actual.rows());
+            assertEquals(expected.errorRows(), actual.errorRows());
+            assertEquals(expected.finishReasons(), actual.finishReasons());
+            assertEquals(expected.byPartition().keySet(), actual.byPartition().keySet());
+            expected.byPartition().forEach((k, v) -> assertEquals(java.util.Arrays.toString(v),
+                    java.util.Arrays.toString(actual.byPartition().get(k)), k.toString()));
+            assertEquals(expected.histograms().size(), actual.histograms().size());
+            for (int h = 0; h < expected.histograms().size(); h++) {
+                Histogram e = expected.histograms().get(h), a = actual.histograms().get(h);
+                assertEquals(List.of(e.column(), e.n(), e.min(), e.max(), e.width()), List.of(a.column(), a.n(), a.min(), a.max(), a.width()));
+                assertEquals(java.util.Arrays.toString(e.counts()), java.util.Arrays.toString(a.counts()), e.column());
+                assertTrue(e.counts().length > 1, e.column() + ": more than one bin, or the test shows little");
+            }
+            assertEquals(expected.firstErrors(), actual.firstErrors());
+        }
+        assertEquals(2 * GenerationFigures.of(gen).rows(), GenerationFigures.of(mixed).rows());
+    }
+
+    @Test
     void reportCommandRebuildsTheSameReportAndComparesRuns() throws Exception {
         String written = Files.readString(out.resolve("report.html"));
         Files.delete(out.resolve("report.html"));

@@ -90,8 +90,12 @@ public abstract class PanelTiles {
         }
     }
 
-    /** Repacks the first {@code tiles * 6} rows of x [rows, K] into {@link #packed}. */
-    public void pack(float[] x, int tiles, int K) {
+    /**
+     * Repacks the rows of x [rows, K] into {@link #packed} in tiles of TILE, the last tile padded
+     * with zero rows: a partial tile runs the whole tile's code, whose zero rows are not stored.
+     */
+    public void pack(float[] x, int rows, int K) {
+        int tiles = (rows + TILE - 1) / TILE;
         if (packed.length < tiles * TILE * K) {
             packed = new float[tiles * TILE * K];
         }
@@ -99,9 +103,9 @@ public abstract class PanelTiles {
         for (int t = 0; t < tiles; t++) {
             int base = t * TILE * K;
             for (int r = 0; r < TILE; r++) {
-                int src = (t * TILE + r) * K;
+                int n = t * TILE + r, src = n * K;
                 for (int k = 0; k < K; k++) {
-                    p[base + k * TILE + r] = x[src + k];
+                    p[base + k * TILE + r] = n < rows ? x[src + k] : 0f;
                 }
             }
         }
@@ -109,30 +113,29 @@ public abstract class PanelTiles {
 
     /**
      * Every row of x [rows, K] against the panel at a[wBase]: row n's {@code valid} outputs land at
-     * out[n * stride + c0...]. Whole tiles (x from {@link #packed}, packed for these rows), then
-     * pairs, then a last single row.
+     * out[n * stride + c0...]. Two rows or more go in whole tiles (x from {@link #packed}, packed
+     * for these rows; the last tile's padding rows are computed and dropped), so every batch runs
+     * the one tile code that is always warm: a rarely run remainder shape compiled cold left its
+     * multiply-adds as virtual calls, which box their vectors.
      */
     public void panel(float[] out, int c0, int stride, int valid, float[] x, int rows, float[] a, int wBase, int K,
                          float[] tail) {
-        int tiles = rows / TILE;
-        for (int t = 0; t < tiles; t++) {
+        if (rows == 1) {
+            row1(out, c0, valid, x, 0, a, wBase, K, tail);
+            return;
+        }
+        for (int t = 0, n0 = 0; n0 < rows; t++, n0 += TILE) {
+            int n = Math.min(TILE, rows - n0);
             if (TILE == 8) {
-                rows8(out, t * TILE * stride + c0, stride, valid, packed, t * TILE * K, a, wBase, K, tail);
+                rows8(out, n0 * stride + c0, stride, valid, n, packed, t * TILE * K, a, wBase, K, tail);
             } else {
-                rows6(out, t * TILE * stride + c0, stride, valid, packed, t * TILE * K, a, wBase, K, tail);
+                rows6(out, n0 * stride + c0, stride, valid, n, packed, t * TILE * K, a, wBase, K, tail);
             }
-        }
-        int n = tiles * TILE;
-        for (; n + 2 <= rows; n += 2) {
-            rows2(out, n * stride + c0, stride, valid, x, n * K, a, wBase, K, tail);
-        }
-        if (n < rows) {
-            row1(out, n * stride + c0, valid, x, n * K, a, wBase, K, tail);
         }
     }
 
-    /** Six rows, their x values packed six per k from xp[xBase]. */
-    private void rows6(float[] out, int o, int stride, int valid, float[] xp, int xBase, float[] a, int wBase, int K,
+    /** Six rows (the first n real), their x values packed six per k from xp[xBase]. */
+    private void rows6(float[] out, int o, int stride, int valid, int n, float[] xp, int xBase, float[] a, int wBase, int K,
                        float[] tail) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
@@ -159,8 +162,9 @@ public abstract class PanelTiles {
             c50 = madd(w0, b, c50);
             c51 = madd(w1, b, c51);
         }
-        float[] d = valid == PANEL ? out : tail;
-        int d0 = valid == PANEL ? o : 0, ds = valid == PANEL ? stride : PANEL;
+        boolean whole = valid == PANEL && n == TILE;
+        float[] d = whole ? out : tail;
+        int d0 = whole ? o : 0, ds = whole ? stride : PANEL;
         c00.intoArray(d, d0);
         c01.intoArray(d, d0 + LANES);
         c10.intoArray(d, d0 + ds);
@@ -173,11 +177,11 @@ public abstract class PanelTiles {
         c41.intoArray(d, d0 + 4 * ds + LANES);
         c50.intoArray(d, d0 + 5 * ds);
         c51.intoArray(d, d0 + 5 * ds + LANES);
-        copyTail(tail, 6, out, o, stride, valid);
+        copyTail(whole, tail, n, out, o, stride, valid);
     }
 
-    /** Eight rows, their x values packed eight per k from xp[xBase]. */
-    private void rows8(float[] out, int o, int stride, int valid, float[] xp, int xBase, float[] a, int wBase, int K,
+    /** Eight rows (the first n real), their x values packed eight per k from xp[xBase]. */
+    private void rows8(float[] out, int o, int stride, int valid, int n, float[] xp, int xBase, float[] a, int wBase, int K,
                        float[] tail) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
@@ -211,10 +215,11 @@ public abstract class PanelTiles {
             c70 = madd(w0, b, c70);
             c71 = madd(w1, b, c71);
         }
-        // Stored in place, or for a last, partial panel into tail and copied: no call takes a
-        // vector (a call C2 leaves out of this large method would box all sixteen).
-        float[] d = valid == PANEL ? out : tail;
-        int d0 = valid == PANEL ? o : 0, ds = valid == PANEL ? stride : PANEL;
+        // Stored in place, or for a last, partial panel or tile into tail and copied: no call
+        // takes a vector (a call C2 leaves out of this large method would box all sixteen).
+        boolean whole = valid == PANEL && n == TILE;
+        float[] d = whole ? out : tail;
+        int d0 = whole ? o : 0, ds = whole ? stride : PANEL;
         c00.intoArray(d, d0);
         c01.intoArray(d, d0 + LANES);
         c10.intoArray(d, d0 + ds);
@@ -231,34 +236,16 @@ public abstract class PanelTiles {
         c61.intoArray(d, d0 + 6 * ds + LANES);
         c70.intoArray(d, d0 + 7 * ds);
         c71.intoArray(d, d0 + 7 * ds + LANES);
-        copyTail(tail, 8, out, o, stride, valid);
+        copyTail(whole, tail, n, out, o, stride, valid);
     }
 
-    /** Rows r < n of a partial panel's outputs, [n][PANEL] in tail, to out[o + r * stride...]: valid of each. */
-    private static void copyTail(float[] tail, int n, float[] out, int o, int stride, int valid) {
-        if (valid != PANEL) {
+    /** Unless the tile was stored in place: rows r < n of its outputs, [n][PANEL] in tail, to out[o + r * stride...], valid of each. */
+    private static void copyTail(boolean whole, float[] tail, int n, float[] out, int o, int stride, int valid) {
+        if (!whole) {
             for (int r = 0; r < n; r++) {
                 System.arraycopy(tail, r * PANEL, out, o + r * stride, valid);
             }
         }
-    }
-
-    /** Two rows, x from x[x0] (row n) and x[x0 + K] (row n + 1). */
-    private void rows2(float[] out, int o, int stride, int valid, float[] x, int x0, float[] a, int wBase, int K,
-                       float[] tail) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        for (int k = 0, wi = wBase; k < K; k++, wi += PANEL) {
-            FloatVector w0 = FloatVector.fromArray(S, a, wi);
-            FloatVector w1 = FloatVector.fromArray(S, a, wi + LANES);
-            FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
-            c00 = madd(w0, b, c00);
-            c01 = madd(w1, b, c01);
-            b = FloatVector.broadcast(S, x[x0 + K + k]);
-            c10 = madd(w0, b, c10);
-            c11 = madd(w1, b, c11);
-        }
-        store(c00, c01, out, o, valid, tail);
-        store(c10, c11, out, o + stride, valid, tail);
     }
 
     /** One row, x from x[x0]. */

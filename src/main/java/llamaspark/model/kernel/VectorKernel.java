@@ -33,8 +33,8 @@ public final class VectorKernel implements MatmulKernel {
     private final Split split = new Split();
     /** Where {@link #touch}'s sums go, so the JIT keeps the loads; its value means nothing. */
     private float sink;
-    /** The tiles' scratch for a last, partial panel ([8][PANEL]): only one thread ever holds it. */
-    private final float[] tail = new float[PanelTiles.TAIL_SIZE];
+    /** Per worker: the tiles' scratch for a partial panel or tile, [8][PANEL]. */
+    private final float[][] tail;
 
     /** A kernel in run.c's order ({@code fused = false}) or with fused multiply-adds. */
     public static VectorKernel create(boolean fused, Workers workers) {
@@ -45,6 +45,7 @@ public final class VectorKernel implements MatmulKernel {
         this.tiles = PanelTiles.create(fused);
         this.workers = workers;
         this.quant = QuantKernel.create(fused, workers);
+        this.tail = new float[workers == null ? 1 : workers.size()][PanelTiles.TAIL_SIZE];
     }
 
     @Override
@@ -76,12 +77,12 @@ public final class VectorKernel implements MatmulKernel {
             throw new IllegalArgumentException("vector kernel needs panels of " + PANEL + ", got " + w.layout());
         }
         int K = w.cols();
-        if (rows >= TILE) {
-            tiles.pack(x, rows / TILE, K);
+        if (rows >= 2) {
+            tiles.pack(x, rows, K);
         }
         int panels = LAYOUT.panelCount(w.rows());
         if (workers == null || workers.size() == 1 || panels < 4 * workers.size()) {
-            multiply(out, x, rows, w, 0, panels);
+            multiply(out, x, rows, w, 0, panels, 0);
             return;
         }
         split.out = out;
@@ -106,12 +107,13 @@ public final class VectorKernel implements MatmulKernel {
             int pairs = (LAYOUT.panelCount(w.rows()) + 1) / 2;
             int p0 = 2 * Workers.from(pairs, worker, workers);
             int p1 = Math.min(2 * Workers.from(pairs, worker + 1, workers), LAYOUT.panelCount(w.rows()));
-            multiply(out, x, rows, w, p0, p1);
+            multiply(out, x, rows, w, p0, p1, worker);
         }
     }
 
     /** Panels [p0, p1) of the product. */
-    private void multiply(float[] out, float[] x, int rows, WeightMatrix w, int p0, int p1) {
+    private void multiply(float[] out, float[] x, int rows, WeightMatrix w, int p0, int p1, int worker) {
+        float[] tail = this.tail[worker];
         int O = w.rows(), K = w.cols();
         float[] a = w.data();
         if (rows == 1) {

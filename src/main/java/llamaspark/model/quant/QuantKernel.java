@@ -27,7 +27,6 @@ public final class QuantKernel {
     private static final VectorSpecies<Byte> B8 = Simd.B;
     static final int LANES = PanelTiles.LANES;
     static final int PANEL = PanelTiles.PANEL;
-    private static final int TILE = PanelTiles.TILE;
 
     private final PanelTiles tiles;
     private final Workers workers;
@@ -82,8 +81,8 @@ public final class QuantKernel {
         int K = w.cols();
         if (rows >= LANES) {
             tiles.packLanes(x, rows, K);
-        } else if (rows >= TILE) {
-            tiles.pack(x, rows / TILE, K);
+        } else if (rows >= 2) {
+            tiles.pack(x, rows, K);
         }
         int panels = (w.rows() + PANEL - 1) / PANEL;
         if (workers == null || workers.size() == 1 || panels < 4 * workers.size()) {

@@ -37,6 +37,7 @@ public final class BatchGenerator implements AutoCloseable {
     private final Sequence[] slots;               // the rows in flight [B]
     private final StepBatch batch;                // this step's rows [N <= stepTokens]
     private final float[] logits;                 // this step's logits, then probabilities [M <= B, VS]
+    private final float[] logitMax;               // each logits row's largest value, from the classifier [M <= B]
     private final int[] outputSlot;               // slot of each logits row [M]
     private final int[] nextToken;                // token sampled for each logits row [M]
     private final GenerationResult[] finished;    // rows this step finished, for the sink after the tokenize timing [B]
@@ -86,6 +87,7 @@ public final class BatchGenerator implements AutoCloseable {
         }
         this.batch = new StepBatch(llama.maxTokens(), slots.length);
         this.logits = new float[slots.length * vocabSize];
+        this.logitMax = new float[slots.length];
         this.outputSlot = new int[slots.length];
     }
 
@@ -213,7 +215,7 @@ public final class BatchGenerator implements AutoCloseable {
                 }
             }
         }
-        llama.forward(batch, logits, profile);
+        llama.forward(batch, logits, logitMax, profile);
 
         long tSampling = profile.start();
         sampling.outputs = outputs;
@@ -247,7 +249,7 @@ public final class BatchGenerator implements AutoCloseable {
         public void run(int worker, int workers) {
             for (int j = Workers.from(outputs, worker, workers), end = Workers.from(outputs, worker + 1, workers); j < end; j++) {
                 Sequence s = slots[outputSlot[j]];
-                nextToken[j] = samplers[worker].sample(logits, j * vocabSize, s.request.sampling(), s.rng,
+                nextToken[j] = samplers[worker].sample(logits, j * vocabSize, logitMax[j], s.request.sampling(), s.rng,
                         workerProfiles[worker]);
             }
         }

@@ -100,6 +100,14 @@ public final class Llama implements AutoCloseable {
      * logits. The logits of output j land in {@code logits[j * VS, (j + 1) * VS)}.
      */
     public void forward(StepBatch batch, float[] logits, StageProfile prof) {
+        forward(batch, logits, null, prof);
+    }
+
+    /**
+     * {@link #forward(StepBatch, float[], StageProfile)}, also putting each output's largest logit
+     * (as {@link MatmulKernel#matmulWithRowMax} takes it) in {@code logitMax[j]} when it is not null.
+     */
+    public void forward(StepBatch batch, float[] logits, float[] logitMax, StageProfile prof) {
         long tTotal = prof.start();
         int N = batch.size(), M = batch.outputs();
 
@@ -115,7 +123,9 @@ public final class Llama implements AutoCloseable {
         t = prof.lap(LLAMA_LAYERS, t);
         finalNorm(batch, M);
         t = prof.lap(LLAMA_NORM, t);
-        if (M > 0) {
+        if (M > 0 && logitMax != null) {
+            kernel.matmulWithRowMax(logits, last, M, weights.classifier, logitMax);
+        } else if (M > 0) {
             kernel.matmul(logits, last, M, weights.classifier);
         }
         prof.stop(LLAMA_HEAD, t);

@@ -28,8 +28,17 @@ abstract class Probabilities {
     /** Index of the first largest of x[off, off + n): {@link Sampler#argmax}'s answer (run.c's strict '>'). */
     abstract int argmax(float[] x, int off, int n);
 
+    /**
+     * {@link #argmax(float[], int, int)} given the row's largest value as {@link Math#max} takes it
+     * (the SIMD path starts from it; run.c's scan ignores it).
+     */
+    abstract int argmax(float[] x, int off, int n, float max);
+
     /** The first half of {@link #softmax}: x[i] = exp(x[i] - max) in place; returns their sum. */
     abstract float exponentials(float[] x, int off, int n);
+
+    /** {@link #exponentials(float[], int, int)} given the row's largest value as {@link Math#max} takes it (the same bits). */
+    abstract float exponentials(float[] x, int off, int n, float max);
 
     /**
      * The second half of {@link #softmax} (x[i] /= sum, the same bits) fused with adding each
@@ -95,6 +104,16 @@ abstract class Probabilities {
         }
 
         @Override
+        int argmax(float[] x, int off, int n, float max) {
+            return Sampler.argmax(x, off, n);
+        }
+
+        @Override
+        float exponentials(float[] x, int off, int n, float max) {
+            return exponentials(x, off, n);
+        }
+
+        @Override
         float exponentials(float[] x, int off, int n) {
             float max = max(x, off, n);
             float sum = 0.0f;
@@ -156,14 +175,23 @@ abstract class Probabilities {
             return softmax.exponentials(x, off, n);
         }
 
+        @Override
+        float exponentials(float[] x, int off, int n, float max) {
+            return softmax.exponentials(x, off, n, max);
+        }
+
+        @Override
+        int argmax(float[] x, int off, int n) {
+            return argmax(x, off, n, softmax.max(x, off, n));
+        }
+
         /**
-         * The vector max, then the first index holding it (a vector of values tested at a time): the
+         * The vector max (the one given), then the first index holding it (a vector of values tested at a time): the
          * first index attaining the largest value is what run.c's strict '>' scan keeps, -0 and 0
          * included. A NaN makes the vector max NaN where run.c's scan skips it: run.c's loop then.
          */
         @Override
-        int argmax(float[] x, int off, int n) {
-            float max = softmax.max(x, off, n);
+        int argmax(float[] x, int off, int n, float max) {
             if (max != max) {
                 return Sampler.argmax(x, off, n);
             }

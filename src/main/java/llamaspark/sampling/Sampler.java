@@ -59,9 +59,24 @@ public final class Sampler {
 
     /** Samples from {@code logits[off, off + VS)}, which it overwrites with probabilities. */
     public int sample(float[] logits, int off, SamplingParams p, RunCRandom rng, StageProfile prof) {
+        return sample(logits, off, false, 0f, p, rng, prof);
+    }
+
+    /**
+     * {@link #sample(float[], int, SamplingParams, RunCRandom, StageProfile)} of a row whose
+     * largest logit, as {@link Math#max} takes it, is {@code max} (the classifier's
+     * {@link llamaspark.model.kernel.MatmulKernel#matmulWithRowMax}): the SIMD samplers start
+     * from it instead of a pass over the row (the same picks, the same bits); run.c's ignores it.
+     */
+    public int sample(float[] logits, int off, float max, SamplingParams p, RunCRandom rng, StageProfile prof) {
+        return sample(logits, off, true, max, p, rng, prof);
+    }
+
+    private int sample(float[] logits, int off, boolean knownMax, float max, SamplingParams p, RunCRandom rng,
+                       StageProfile prof) {
         if (p.isGreedy()) {
             long t = prof.start();
-            int best = ops.argmax(logits, off, vocabSize);
+            int best = knownMax ? ops.argmax(logits, off, vocabSize, max) : ops.argmax(logits, off, vocabSize);
             prof.stop(Stage.ARGMAX, t);
             return best;
         }
@@ -71,11 +86,12 @@ public final class Sampler {
             for (int i = 0; i < vocabSize; i++) {
                 logits[off + i] /= temperature;
             }
+            max /= temperature; // dividing by a positive number keeps the largest the largest, to the bit
         }
         boolean filtered = p.nucleus() || p.topK() > 0 || p.minP() > 0f;
         if (buckets != null && filtered && p.topK() == 0) {
             // Top-k needs the exact ranks of the first k candidates: it takes run.c's path below.
-            float sum = ops.exponentials(logits, off, vocabSize);
+            float sum = knownMax ? ops.exponentials(logits, off, vocabSize, max) : ops.exponentials(logits, off, vocabSize);
             // The largest exponential is exp(0) = 1 exactly, so the largest probability is 1 / sum.
             float cutoff = cutoff(p, 1.0f / sum);
             buckets.reset(cutoff, 1.0f / sum);

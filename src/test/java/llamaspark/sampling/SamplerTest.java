@@ -37,6 +37,56 @@ class SamplerTest {
         return sampler.sample(logits.clone(), 0, p, rng, StageProfile.disabled());
     }
 
+    /**
+     * Given the row's largest logit (as the classifier's matmulWithRowMax gives it), every
+     * backend's sampler picks what it picks without it and leaves the same values in the row:
+     * greedy, seeded top-p at two temperatures, min-p, top-k; ties, -0 beside 0, -inf, NaN rows.
+     */
+    @Test
+    void aKnownMaximumPicksTheSameTokens() {
+        int V = 32000;
+        Random r = new Random(13);
+        for (llamaspark.model.kernel.Backend backend : llamaspark.model.kernel.Backend.values()) {
+            Sampler a = Sampler.forBackend(V, backend), b = Sampler.forBackend(V, backend);
+            for (int trial = 0; trial < 40; trial++) {
+                float[] logits = new float[V];
+                double spread = new double[] {0.3, 1.0, 4.0}[trial % 3];
+                for (int i = 0; i < V; i++) {
+                    logits[i] = (float) (r.nextGaussian() * spread);
+                }
+                if (trial % 5 == 1) { // a tie for the largest, -0 and 0 as the largest
+                    java.util.Arrays.fill(logits, -2f);
+                    logits[r.nextInt(V)] = -0f;
+                    logits[r.nextInt(V)] = 0f;
+                    logits[r.nextInt(V)] = 0f;
+                }
+                if (trial % 7 == 2) {
+                    logits[r.nextInt(V)] = Float.NEGATIVE_INFINITY;
+                }
+                if (trial % 11 == 3) {
+                    logits[r.nextInt(V)] = Float.NaN;
+                }
+                float max = Float.NEGATIVE_INFINITY;
+                for (float v : logits) {
+                    max = Math.max(max, v);
+                }
+                SamplingParams[] params = {SamplingParams.greedy(), new SamplingParams(1f, 0.9f, 0, 0f, trial),
+                        new SamplingParams(0.7f, 0.8f, 0, 0f, trial), new SamplingParams(1f, 1f, 0, 0.05f, trial),
+                        new SamplingParams(1.3f, 1f, 40, 0f, trial)};
+                for (SamplingParams p : params) {
+                    float[] x = logits.clone(), y = logits.clone();
+                    int without = a.sample(x, 0, p, new RunCRandom(trial + 1), StageProfile.disabled());
+                    int with = b.sample(y, 0, max, p, new RunCRandom(trial + 1), StageProfile.disabled());
+                    String what = backend.cliName() + " trial " + trial + " " + p;
+                    assertEquals(without, with, what);
+                    for (int i = 0; i < V; i++) {
+                        assertEquals(Float.floatToRawIntBits(x[i]), Float.floatToRawIntBits(y[i]), what + " value " + i);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void greedyTakesTheFirstLargest() {
         float[] x = new float[VS];

@@ -1,5 +1,8 @@
 package llamaspark.model.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import llamaspark.model.MatrixLayout;
 import llamaspark.model.WeightMatrix;
 import llamaspark.model.Workers;
@@ -26,6 +29,8 @@ public final class VectorKernel implements MatmulKernel {
     public static final int PANEL = PanelTiles.PANEL;
     private static final int TILE = PanelTiles.TILE;
     private static final MatrixLayout LAYOUT = MatrixLayout.panels(PANEL);
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final int LANES = Simd.LANES;
 
     private final PanelTiles tiles;
     private final Workers workers;
@@ -35,6 +40,10 @@ public final class VectorKernel implements MatmulKernel {
     private float sink;
     /** Per worker: the tiles' scratch for a partial panel or tile, [8][PANEL]. */
     private final float[][] tail;
+    /** Per worker: each row's running largest output, lane by lane, over its panels [rows * LANES] (grown, never per step). */
+    private final float[][] laneMax;
+    /** Per worker: each row's largest output over its panels [rows] (grown, never per step). */
+    private final float[][] workerMax;
 
     /** A kernel in run.c's order ({@code fused = false}) or with fused multiply-adds. */
     public static VectorKernel create(boolean fused, Workers workers) {
@@ -46,6 +55,8 @@ public final class VectorKernel implements MatmulKernel {
         this.workers = workers;
         this.quant = QuantKernel.create(fused, workers);
         this.tail = new float[workers == null ? 1 : workers.size()][PanelTiles.TAIL_SIZE];
+        this.laneMax = new float[tail.length][0];
+        this.workerMax = new float[tail.length][0];
     }
 
     @Override
@@ -65,6 +76,45 @@ public final class VectorKernel implements MatmulKernel {
 
     @Override
     public void matmul(float[] out, float[] x, int rows, WeightMatrix w) {
+        product(out, x, rows, w, null);
+    }
+
+    /**
+     * Takes the maxima panel by panel as the tiles leave them in the first-level cache (batches of
+     * two rows or more on float weights); a single row or quantized weights take them after.
+     */
+    @Override
+    public void matmulWithRowMax(float[] out, float[] x, int rows, WeightMatrix w, float[] rowMax) {
+        if (rows < 2 || w.quantized()) {
+            matmul(out, x, rows, w);
+            int O = w.rows();
+            for (int n = 0; n < rows; n++) {
+                rowMax[n] = MAX.max(out, n * O, O);
+            }
+            return;
+        }
+        for (int worker = 0; worker < laneMax.length; worker++) {
+            if (workerMax[worker].length < rows) { // a larger batch than before: once, not per step
+                laneMax[worker] = new float[rows * LANES];
+                workerMax[worker] = new float[rows];
+            }
+            java.util.Arrays.fill(workerMax[worker], 0, rows, Float.NEGATIVE_INFINITY);
+        }
+        product(out, x, rows, w, rowMax);
+        for (int n = 0; n < rows; n++) {
+            float max = workerMax[0][n];
+            for (int worker = 1; worker < workerMax.length; worker++) {
+                max = Math.max(max, workerMax[worker][n]);
+            }
+            rowMax[n] = max;
+        }
+    }
+
+    /** The vector maximum of {@link VectorSoftmax}: the same value in any order. */
+    private static final VectorSoftmax MAX = VectorSoftmax.fused();
+
+    /** The product, with each worker's row maxima in {@link #workerMax} when {@code rowMax} is not null. */
+    private void product(float[] out, float[] x, int rows, WeightMatrix w, float[] rowMax) {
         if (w.quantized()) {
             int col = 0;
             for (QuantMatrix part : w.parts()) {
@@ -80,15 +130,17 @@ public final class VectorKernel implements MatmulKernel {
         if (rows >= 2) {
             tiles.pack(x, rows, K);
         }
+        boolean maxima = rowMax != null;
         int panels = LAYOUT.panelCount(w.rows());
         if (workers == null || workers.size() == 1 || panels < 4 * workers.size()) {
-            multiply(out, x, rows, w, 0, panels, 0);
+            multiply(out, x, rows, w, 0, panels, 0, maxima);
             return;
         }
         split.out = out;
         split.x = x;
         split.rows = rows;
         split.w = w;
+        split.maxima = maxima;
         workers.run(split);
         split.out = null;
         split.x = null;
@@ -101,18 +153,19 @@ public final class VectorKernel implements MatmulKernel {
         float[] x;
         int rows;
         WeightMatrix w;
+        boolean maxima;
 
         @Override
         public void run(int worker, int workers) {
             int pairs = (LAYOUT.panelCount(w.rows()) + 1) / 2;
             int p0 = 2 * Workers.from(pairs, worker, workers);
             int p1 = Math.min(2 * Workers.from(pairs, worker + 1, workers), LAYOUT.panelCount(w.rows()));
-            multiply(out, x, rows, w, p0, p1, worker);
+            multiply(out, x, rows, w, p0, p1, worker, maxima);
         }
     }
 
-    /** Panels [p0, p1) of the product. */
-    private void multiply(float[] out, float[] x, int rows, WeightMatrix w, int p0, int p1, int worker) {
+    /** Panels [p0, p1) of the product; with {@code maxima}, also the rows' largest outputs of these panels. */
+    private void multiply(float[] out, float[] x, int rows, WeightMatrix w, int p0, int p1, int worker, boolean maxima) {
         float[] tail = this.tail[worker];
         int O = w.rows(), K = w.cols();
         float[] a = w.data();
@@ -128,13 +181,43 @@ public final class VectorKernel implements MatmulKernel {
             return;
         }
         float touched = 0;
+        float[] lanes = laneMax[worker];
+        if (maxima) {
+            java.util.Arrays.fill(lanes, 0, rows * LANES, Float.NEGATIVE_INFINITY);
+        }
         for (int p = p0; p < p1; p++) {
             if (rows >= TILE && p + 1 < p1) {
                 touched += touch(a, (p + 1) * PANEL * K, PANEL * K);
             }
-            tiles.panel(out, p * PANEL, O, Math.min(PANEL, O - p * PANEL), x, rows, a, p * PANEL * K, K, tail);
+            int valid = Math.min(PANEL, O - p * PANEL);
+            tiles.panel(out, p * PANEL, O, valid, x, rows, a, p * PANEL * K, K, tail);
+            if (maxima) {
+                panelMax(out, p * PANEL, O, valid, rows, lanes);
+            }
         }
         sink = touched;
+        if (maxima) {
+            float[] max = workerMax[worker];
+            for (int n = 0; n < rows; n++) {
+                max[n] = FloatVector.fromArray(F, lanes, n * LANES).reduceLanes(VectorOperators.MAX);
+            }
+        }
+    }
+
+    /** Folds the panel's outputs out[n * O + c0, + valid) into each row's lanes of maxima. */
+    private static void panelMax(float[] out, int c0, int O, int valid, int rows, float[] lanes) {
+        for (int n = 0, o = c0; n < rows; n++, o += O) {
+            if (valid == PANEL) {
+                FloatVector.fromArray(F, lanes, n * LANES)
+                        .max(FloatVector.fromArray(F, out, o))
+                        .max(FloatVector.fromArray(F, out, o + LANES))
+                        .intoArray(lanes, n * LANES);
+            } else {
+                for (int j = 0; j < valid; j++) {
+                    lanes[n * LANES + j % LANES] = Math.max(lanes[n * LANES + j % LANES], out[o + j]);
+                }
+            }
+        }
     }
 
     /**

@@ -68,6 +68,11 @@ public abstract class VectorSoftmax {
         return expShifted(x, off, n, max(x, off, n), true);
     }
 
+    /** {@link #exponentials(float[], int, int)} for a row whose {@link #max} is known already (the same bits). */
+    public final float exponentials(float[] x, int off, int n, float max) {
+        return expShifted(x, off, n, max, true);
+    }
+
     /** In-place softmax of x[off, off + n). */
     public final void softmax(float[] x, int off, int n) {
         int bound = F.loopBound(n), i;

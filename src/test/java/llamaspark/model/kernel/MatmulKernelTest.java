@@ -232,4 +232,46 @@ class MatmulKernelTest {
         }
         assertFalse(VectorKernel.create(true, null).runcOrder());
     }
+
+    /**
+     * matmulWithRowMax: the same outputs as matmul, and each row's largest output as a plain
+     * Math.max fold over them takes it (NaN rows, zero rows, partial panels, one row, several
+     * worker threads each taking panels of their own).
+     */
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void rowMaximaAreEachRowsLargestOutput(Backend backend) {
+        for (int threads = 1; threads <= 3; threads++) {
+            try (llamaspark.model.Workers workers = new llamaspark.model.Workers(threads)) {
+                for (int n : new int[] {1, 2, 3, 8, 9, 32, 33}) {
+                    for (int o : new int[] {1, 17, 40, 1000, 1001}) {
+                        int k = 7;
+                        float[] x = random(seed(n, o, k), n * k), w = random(~seed(n, o, k), o * k);
+                        if (n >= 3) {
+                            java.util.Arrays.fill(x, 0, k, 0f); // row 0: every output +0
+                            x[k + 3] = Float.NaN; // row 1: every output NaN
+                        }
+                        WeightMatrix m = weights(w, o, k, backend.layout());
+                        MatmulKernel kernel = backend == Backend.EJML ? backend.newKernel()
+                                : VectorKernel.create(backend == Backend.VECTOR_FMA, workers);
+                        float[] plain = run(kernel, x, n, m);
+                        float[] out = new float[n * o];
+                        float[] max = new float[n + 1];
+                        max[n] = 42f;
+                        kernel.matmulWithRowMax(out, x, n, m, max);
+                        String what = backend.cliName() + " threads=" + threads + " N=" + n + " O=" + o;
+                        assertBits(plain, out, what);
+                        for (int r = 0; r < n; r++) {
+                            float expected = Float.NEGATIVE_INFINITY;
+                            for (int i = 0; i < o; i++) {
+                                expected = Math.max(expected, out[r * o + i]);
+                            }
+                            assertBits(new float[] {expected}, new float[] {max[r]}, what + " row " + r);
+                        }
+                        assertEquals(42f, max[n], what + ": wrote past its rows");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -3,8 +3,10 @@ package llamaspark.sampling;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import llamaspark.model.LlamaMath;
 import llamaspark.model.kernel.Simd;
@@ -41,9 +43,11 @@ abstract class Probabilities {
     abstract float exponentials(float[] x, int off, int n, float max);
 
     /**
-     * The second half of {@link #softmax} (x[i] /= sum, the same bits) fused with adding each
-     * x[i] >= cutoff to its bucket's mass in {@code buckets} (set up by {@link NucleusBuckets#reset}
-     * for that cutoff), in double precision.
+     * The second half of {@link #softmax} without its stores: each probability p = x[i] / sum (the
+     * same bits) that is at least the cutoff is added to its bucket's mass in {@code buckets} (set
+     * up by {@link NucleusBuckets#reset} for that cutoff and sum), in double precision. x keeps its
+     * exponentials: a pick reads back only the probabilities of the few buckets it walks, and
+     * {@link NucleusBuckets} divides those again.
      */
     abstract void normalizeAndCount(float[] x, int off, int n, float sum, float cutoff, NucleusBuckets buckets);
 
@@ -58,17 +62,16 @@ abstract class Probabilities {
         int top = buckets.buckets() - 1, low = buckets.low(), shift = buckets.shift();
         for (int i = from; i < n; i++) {
             float v = x[off + i] / sum;
-            x[off + i] = v;
             int b = v >= cutoff ? top - Math.min(top, (Float.floatToRawIntBits(v) - low) >>> shift) : top + 1;
-            buckets.bucketOf[i] = b;
+            buckets.bucketOf[i] = (short) b;
             buckets.mass[b] += v;
         }
     }
 
     /** Writes to out[0...] the indices i < n, in increasing order, with bucket[i] == b0 or b1; returns how many. */
-    abstract int indicesOfBuckets(int[] bucket, int n, int b0, int b1, int[] out);
+    abstract int indicesOfBuckets(short[] bucket, int n, int b0, int b1, int[] out);
 
-    static int indicesOfBucketsFrom(int from, int c, int[] bucket, int n, int b0, int b1, int[] out) {
+    static int indicesOfBucketsFrom(int from, int c, short[] bucket, int n, int b0, int b1, int[] out) {
         for (int i = from; i < n; i++) {
             if (bucket[i] == b0 || bucket[i] == b1) {
                 out[c++] = i;
@@ -130,7 +133,7 @@ abstract class Probabilities {
         }
 
         @Override
-        int indicesOfBuckets(int[] bucket, int n, int b0, int b1, int[] out) {
+        int indicesOfBuckets(short[] bucket, int n, int b0, int b1, int[] out) {
             return indicesOfBucketsFrom(0, 0, bucket, n, b0, b1, out);
         }
 
@@ -151,6 +154,10 @@ abstract class Probabilities {
         private static final VectorSpecies<Float> F = Simd.F;
         private static final VectorSpecies<Integer> I = Simd.I;
         private static final VectorSpecies<Double> D = Simd.D;
+        /** Shorts, one per float lane (half the width), for storing a vector of buckets. */
+        private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Simd.BITS / 2));
+        /** Shorts at full width (twice the lanes), for scanning buckets. */
+        private static final VectorSpecies<Short> S2 = VectorSpecies.of(short.class, VectorShape.forBitSize(Simd.BITS));
         private static final int LANES = Simd.LANES;
         private static final int[] LANE_INDEX = java.util.stream.IntStream.range(0, LANES).toArray();
 
@@ -215,12 +222,13 @@ abstract class Probabilities {
          * the spare buckets past the last, one per lane, so that a sharp distribution does not
          * chain most additions on one bucket); then the masses added one by one without a
          * branch. Widening in lanes matters: a scalar float-to-double conversion writes only part
-         * of its register, so each one would wait for the one before.
+         * of its register, so each one would wait for the one before. Buckets are shorts: the
+         * pass and the later scans of them move half the bytes.
          */
         @Override
         void normalizeAndCount(float[] x, int off, int n, float sum, float cutoff, NucleusBuckets buckets) {
             int top = buckets.buckets() - 1, low = buckets.low(), shift = buckets.shift(), i = 0;
-            int[] b = buckets.bucketOf;
+            short[] b = buckets.bucketOf;
             double[] wide = buckets.widened, mass = buckets.mass;
             IntVector spare = IntVector.broadcast(I, top + 1).add(IntVector.fromArray(I, LANE_INDEX, 0));
             IntVector vtop = IntVector.broadcast(I, top);
@@ -230,13 +238,13 @@ abstract class Probabilities {
                 int end = Math.min(bound, chunk + CHUNK);
                 for (i = chunk; i < end; i += LANES) {
                     FloatVector v = FloatVector.fromArray(F, x, off + i).div(vsum);
-                    v.intoArray(x, off + i);
                     ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).intoArray(wide, i - chunk);
                     ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).intoArray(wide, i - chunk + LANES / 2);
                     // Probabilities are not negative: their bits order as they do.
                     IntVector bits = (IntVector) v.reinterpretAsInts();
                     VectorMask<Integer> below = bits.compare(VectorOperators.LT, low);
-                    vtop.sub(bits.sub(low).lanewise(VectorOperators.LSHR, shift).min(top)).blend(spare, below).intoArray(b, i);
+                    ((ShortVector) vtop.sub(bits.sub(low).lanewise(VectorOperators.LSHR, shift).min(top)).blend(spare, below)
+                            .convertShape(VectorOperators.I2S, S, 0)).intoArray(b, i);
                 }
                 for (int j = chunk; j < end; j++) {
                     mass[b[j]] += wide[j - chunk];
@@ -247,12 +255,13 @@ abstract class Probabilities {
 
         /** Tests a vector of buckets at a time; only vectors with a hit are walked one by one. */
         @Override
-        int indicesOfBuckets(int[] bucket, int n, int b0, int b1, int[] out) {
+        int indicesOfBuckets(short[] bucket, int n, int b0, int b1, int[] out) {
             int c = 0, i = 0;
-            for (int bound = I.loopBound(n); i < bound; i += LANES) {
-                IntVector v = IntVector.fromArray(I, bucket, i);
-                if (v.compare(VectorOperators.EQ, b0).or(v.compare(VectorOperators.EQ, b1)).anyTrue()) {
-                    c = indicesOfBucketsFrom(i, c, bucket, i + LANES, b0, b1, out);
+            short s0 = (short) b0, s1 = (short) b1;
+            for (int bound = S2.loopBound(n); i < bound; i += S2.length()) {
+                ShortVector v = ShortVector.fromArray(S2, bucket, i);
+                if (v.compare(VectorOperators.EQ, s0).or(v.compare(VectorOperators.EQ, s1)).anyTrue()) {
+                    c = indicesOfBucketsFrom(i, c, bucket, i + S2.length(), b0, b1, out);
                 }
             }
             return indicesOfBucketsFrom(i, c, bucket, n, b0, b1, out);

@@ -57,7 +57,7 @@ public final class Sampler {
         this.ops = ops;
     }
 
-    /** Samples from {@code logits[off, off + VS)}, which it overwrites with probabilities. */
+    /** Samples from {@code logits[off, off + VS)}, which it overwrites (with probabilities, or on the fused path exponentials). */
     public int sample(float[] logits, int off, SamplingParams p, RunCRandom rng, StageProfile prof) {
         return sample(logits, off, false, 0f, p, rng, prof);
     }
@@ -94,7 +94,7 @@ public final class Sampler {
             float sum = knownMax ? ops.exponentials(logits, off, vocabSize, max) : ops.exponentials(logits, off, vocabSize);
             // The largest exponential is exp(0) = 1 exactly, so the largest probability is 1 / sum.
             float cutoff = cutoff(p, 1.0f / sum);
-            buckets.reset(cutoff, 1.0f / sum);
+            buckets.reset(cutoff, 1.0f / sum, sum);
             ops.normalizeAndCount(logits, off, vocabSize, sum, cutoff, buckets);
             float coin = rng.nextFloat();
             prof.stop(Stage.TOP_P_LOGITS, t);
@@ -187,13 +187,14 @@ public final class Sampler {
     }
 
     /**
-     * The same pick over the buckets {@link Probabilities#normalizeAndCount} filled: the sums
+     * The same pick over the buckets {@link Probabilities#normalizeAndCount} filled from the
+     * exponentials in exps (each probability is exps[i] / sum, divided again where needed): the sums
      * taken over whole buckets (in double precision), and only the bucket where the nucleus ends
      * and the one where the coin lands fetched, sorted and walked token by token. The kept mass
      * is known to within the last bucket's before that bucket is walked, so the coin's bucket
      * is usually known too, and both are fetched in one pass.
      */
-    private int sampleByBuckets(float[] probs, int off, SamplingParams p, float coin) {
+    private int sampleByBuckets(float[] exps, int off, SamplingParams p, float coin) {
         NucleusBuckets nb = buckets;
         double[] mass = nb.mass, before = nb.before;
         double limit = p.nucleus() ? p.topP() : Double.POSITIVE_INFINITY;
@@ -214,17 +215,20 @@ public final class Sampler {
                 last--;
             }
             if (mass[last] == 0) { // nothing above the cutoff: only NaN probabilities do that
-                return argmax(probs, off, vocabSize);
+                for (int i = 0; i < vocabSize; i++) { // run.c's scan over the probabilities, as before the buckets
+                    exps[off + i] /= nb.sum();
+                }
+                return argmax(exps, off, vocabSize);
             }
             int c = bucketOf(coin * kept, last);
-            return walk(0, nb.load(c, probs, off, vocabSize, ops), before[c], coin * kept);
+            return walk(0, nb.load(c, exps, off, vocabSize, ops), before[c], coin * kept);
         }
         int lo = bucketOf(coin * before[last], last), hi = bucketOf(coin * (before[last] + mass[last]), last);
         boolean both = lo == hi && lo < last;
         if (both) {
-            nb.loadTwo(last, lo, probs, off, vocabSize, ops);
+            nb.loadTwo(last, lo, exps, off, vocabSize, ops);
         } else {
-            nb.load(last, probs, off, vocabSize, ops);
+            nb.load(last, exps, off, vocabSize, ops);
         }
         // The nucleus ends where the running sum in rank order first exceeds p (the whole bucket if only rounding put it over).
         int size = nb.loaded(0), lastRank = size - 1;
@@ -243,7 +247,7 @@ public final class Sampler {
         if (both && c == lo) {
             return walk(1, nb.loaded(1), before[c], r);
         }
-        return walk(0, nb.load(c, probs, off, vocabSize, ops), before[c], r);
+        return walk(0, nb.load(c, exps, off, vocabSize, ops), before[c], r);
     }
 
     /** The last bucket b <= max with before[b] <= r: where a running sum first exceeds r. */

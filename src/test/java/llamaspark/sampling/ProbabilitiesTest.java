@@ -58,7 +58,10 @@ class ProbabilitiesTest {
         }
     }
 
-    /** The fused normalize-and-bucket pass against the scalar one: the same probabilities, bucket masses to rounding. */
+    /**
+     * The fused normalize-and-bucket pass against the scalar one: the same buckets, bucket masses to
+     * rounding, each the sum of its tokens' x / sum; the exponentials are left as they were.
+     */
     @Test
     void normalizeAndCountAgreesWithScalar() {
         Random r = new Random(4);
@@ -69,19 +72,26 @@ class ProbabilitiesTest {
         float[] a = x.clone(), b = x.clone();
         float cutoff = 0.1f / (n - 1);
         NucleusBuckets sa = new NucleusBuckets(n), sb = new NucleusBuckets(n);
-        sa.reset(cutoff, 1f / sum);
-        sb.reset(cutoff, 1f / sum);
+        sa.reset(cutoff, 1f / sum, sum);
+        sb.reset(cutoff, 1f / sum, sum);
         Probabilities.scalar().normalizeAndCount(a, 0, n, sum, cutoff, sa);
         v.normalizeAndCount(b, 0, n, sum, cutoff, sb);
-        assertTrue(Arrays.equals(a, b));
+        assertTrue(Arrays.equals(a, x) && Arrays.equals(b, x), "the exponentials are left in place");
+        double[] masses = new double[sb.buckets()];
+        for (int i = 0; i < n; i++) {
+            if (sb.bucketOf[i] < sb.buckets()) {
+                masses[sb.bucketOf[i]] += x[i] / sum;
+            }
+        }
         double total = 0;
         for (int k = 0; k < sa.buckets(); k++) {
             assertEquals(sa.mass[k], sb.mass[k], 1e-12, "bucket " + k);
+            assertEquals(masses[k], sb.mass[k], 1e-12, "bucket " + k + " against its tokens");
             total += sb.mass[k];
         }
         assertTrue(total > 0.9 && total <= 1.0 + 1e-6, "mass " + total);
         for (int i = 0; i < n; i++) {
-            if (a[i] >= cutoff) {
+            if (x[i] / sum >= cutoff) {
                 assertEquals(sa.bucketOf[i], sb.bucketOf[i], "bucket of token " + i);
             } else {
                 assertTrue(sb.bucketOf[i] >= sb.buckets(), "token " + i + " below the cutoff in a spare bucket");

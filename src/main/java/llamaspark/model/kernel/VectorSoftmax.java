@@ -148,6 +148,8 @@ public abstract class VectorSoftmax {
         }
     }
 
+    private static final float CLAMP_LOW = -87.3f;
+    private static final float CLAMP_HIGH = 88.3f;
     private static final float LOG2E = 1.44269504f;
     private static final float LN2_HI = 0.693359375f;
     private static final float LN2_LO = -2.12194440e-4f;
@@ -162,7 +164,10 @@ public abstract class VectorSoftmax {
      * a row's output never depends on how warm the JIT was.
      */
     private static FloatVector fastExp(FloatVector x) {
-        x = x.max(-87.3f).min(88.3f);
+        // The clamp as compare and blend: the same values as max then min (NaN stays NaN), where
+        // JDK 17 spells the vector max and min with Math.max's -0 and NaN rules in several
+        // instructions each (a row of exponentials: 10.3 against 8.1-8.5 us, harness, same bits).
+        x = x.blend(CLAMP_LOW, x.compare(VectorOperators.LT, CLAMP_LOW)).blend(CLAMP_HIGH, x.compare(VectorOperators.GT, CLAMP_HIGH));
         // t = n + 1.5 * 2^23 holds n in its low mantissa bits: its bits are 0x4B400000 + n.
         FloatVector t = x.fma(LOG2E, ROUNDER);
         FloatVector n = t.sub(ROUNDER);
@@ -180,7 +185,7 @@ public abstract class VectorSoftmax {
 
     /** {@link #fastExp(FloatVector)} on one float: the same operations in the same order, so the same bits as a lane. */
     private static float fastExp(float x) {
-        x = Math.min(Math.max(x, -87.3f), 88.3f);
+        x = Math.min(Math.max(x, CLAMP_LOW), CLAMP_HIGH);
         float t = Math.fma(x, LOG2E, ROUNDER);
         float n = t - ROUNDER;
         float r = Math.fma(n, -LN2_HI, x);

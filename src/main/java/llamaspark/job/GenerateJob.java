@@ -206,7 +206,9 @@ public final class GenerateJob {
 
             // Duplicates are marked once, kept on disk, and counted in the same pass (no prompt at
             // all is a mistake, not an empty success); the generation stage reads them from there.
-            marked = markDuplicates(PromptSource.read(spark, o.prompts, o.openAiInput()), o.openAiInput())
+            PromptSource.Prompts prompts = PromptSource.prompts(spark, o.prompts, o.openAiInput());
+            boolean inOrder = prompts.inOrder() && !o.openAiInput();
+            marked = (inOrder ? markDuplicatesInOrder(prompts.rows()) : markDuplicates(prompts.rows(), o.openAiInput()))
                     .persist(StorageLevel.DISK_ONLY());
             InputCounts inputs = countInputs(marked, o);
             Dataset<Row> firsts = marked.filter(col("duplicate_of").isNull()).drop("duplicate_of");
@@ -217,8 +219,10 @@ public final class GenerateJob {
             Dataset<Row> earlier = work.finished(spark); // the rows earlier attempts at DIR finished, if any
             Dataset<Row> todo = earlier == null ? firsts
                     : firsts.join(earlier.select("id", "input_hash"), ID_AND_HASH, "left_anti");
+            // One partition in, one task out: nothing for a shuffle by id to spread.
+            boolean spread = !(inOrder && earlier == null && partitions == 1);
             // The tasks write generations/ as they go (and journal every row for a resume).
-            List<TaskProfile> tasks = generate(spark, o, ref, todo, partitions, batchSize,
+            List<TaskProfile> tasks = generate(spark, o, ref, todo, spread ? partitions : 0, batchSize,
                     new RowJournal.Spec(work.chunks().toString(), o.checkpointRows, Math.round(o.checkpointSeconds * 1000)),
                     output.staged("generations"), progress);
             phases.lap("generation");
@@ -322,6 +326,38 @@ public final class GenerateJob {
     }
 
     /**
+     * {@link #markDuplicates} of one partition whose rows come in input order (a small text or
+     * JSONL file, {@link PromptSource.Prompts#inOrder}) and hold no OpenAI request: the first
+     * occurrence of an id is the first row with it, so one pass with the ids seen so far marks
+     * them, without the window's shuffle and sort.
+     */
+    static Dataset<Row> markDuplicatesInOrder(Dataset<Row> prompts) {
+        org.apache.spark.sql.types.StructType schema = prompts.schema().add("duplicate_of", org.apache.spark.sql.types.DataTypes.StringType);
+        return prompts.mapPartitions((MapPartitionsFunction<Row, Row>) it -> {
+            java.util.Map<String, String> firstSource = new java.util.HashMap<>();
+            return new java.util.Iterator<Row>() {
+                @Override
+                public boolean hasNext() {
+                    return it.hasNext();
+                }
+
+                @Override
+                public Row next() {
+                    Row r = it.next();
+                    String source = r.getAs("source");
+                    String first = firstSource.putIfAbsent(r.getAs("id"), source);
+                    Object[] values = new Object[r.length() + 1];
+                    for (int i = 0; i < r.length(); i++) {
+                        values[i] = r.get(i);
+                    }
+                    values[r.length()] = first;
+                    return new GenericRowWithSchema(values, schema);
+                }
+            };
+        }, Encoders.row(schema));
+    }
+
+    /**
      * Adds duplicate_of: null for the first occurrence of an id (in file order, then line order),
      * else the source of that first occurrence. An OpenAI request is one unit: every row (choice)
      * of a later line with a custom_id already seen is a duplicate. Other inputs have no custom_id,
@@ -395,10 +431,11 @@ public final class GenerateJob {
     }
 
     /**
-     * Broadcasts the model, runs the prompts, hash-partitioned by id, through the engine partition
-     * by partition and writes the rows to Parquet at {@code dir} (Spark's commit protocol keeps one
-     * attempt's file per partition); every finished row is also journalled to the work directory as
-     * it finishes. Returns the tasks' profiles in partition order.
+     * Broadcasts the model, runs the prompts, hash-partitioned by id into {@code partitions} (0: as
+     * they are), through the engine partition by partition and writes the rows to Parquet at
+     * {@code dir} (Spark's commit protocol keeps one attempt's file per partition); every finished
+     * row is also journalled to the work directory as it finishes. Returns the tasks' profiles in
+     * partition order.
      */
     private static List<TaskProfile> generate(SparkSession spark, JobOptions o, ModelRef ref, Dataset<Row> prompts,
                                               int partitions, int batchSize, RowJournal.Spec journal, String dir,
@@ -411,7 +448,7 @@ public final class GenerateJob {
         Dataset<Row> counted = prompts.mapPartitions((MapPartitionsFunction<Row, Row>) counters::read, Encoders.row(prompts.schema()));
         try (SparkProgress live = new SparkProgress(spark.sparkContext(), counters);
              ProgressPrinter printer = ProgressPrinter.start(o.progress, live::now, progressOut, false)) {
-            counted.repartition(partitions, col("id"))
+            (partitions > 0 ? counted.repartition(partitions, col("id")) : counted)
                     .mapPartitions(new PartitionGenerator(model, o.jobDefaults(), batchSize, o.engine.threads, profiles, counters, journal),
                             Encoders.row(JobSchemas.GENERATIONS))
                     .write().parquet(dir);

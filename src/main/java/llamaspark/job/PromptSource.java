@@ -34,7 +34,20 @@ import scala.Tuple2;
  * missing) do not sink each other.
  */
 final class PromptSource {
+    /**
+     * The largest input read as {@link Prompts#inOrder}: one task can hold its ids in memory, and
+     * past this size the shuffle a window takes is a small part of the job anyway.
+     */
+    static final long IN_ORDER_BYTES = 16L << 20;
+
     private PromptSource() {
+    }
+
+    /**
+     * The prompts, and whether they are one text or JSONL split of at most {@link #IN_ORDER_BYTES}
+     * (one partition whose rows come in input order), which a single task can check for duplicates.
+     */
+    record Prompts(Dataset<Row> rows, boolean inOrder) {
     }
 
     static Dataset<Row> read(SparkSession spark, List<String> inputs) {
@@ -43,6 +56,11 @@ final class PromptSource {
 
     /** With {@code openAiBatch}, the files are .jsonl OpenAI batch requests ({@link OpenAiRequests}). */
     static Dataset<Row> read(SparkSession spark, List<String> inputs, boolean openAiBatch) {
+        return prompts(spark, inputs, openAiBatch).rows();
+    }
+
+    /** {@link #read}, saying whether the rows are one small partition in input order. */
+    static Prompts prompts(SparkSession spark, List<String> inputs, boolean openAiBatch) {
         Map<PromptFiles.Kind, List<String>> files = PromptFiles.expand(inputs, spark.sparkContext().hadoopConfiguration(),
                 openAiBatch);
         // One index per file in a stable order, for "first occurrence" of an id.
@@ -59,8 +77,11 @@ final class PromptSource {
         List<String> lines = new ArrayList<>(files.getOrDefault(PromptFiles.Kind.TXT, List.of()));
         lines.addAll(files.getOrDefault(PromptFiles.Kind.JSONL, List.of()));
         lines.addAll(files.getOrDefault(PromptFiles.Kind.OPENAI_BATCH, List.of()));
+        boolean inOrder = false;
         if (!lines.isEmpty()) {
-            parts.add(spark.createDataFrame(lineFiles(jsc, lines, fileIndex, openAiBatch), JobSchemas.PROMPTS));
+            JavaRDD<Row> rows = lineFiles(jsc, lines, fileIndex, openAiBatch);
+            inOrder = lines.size() == all.size() && oneSmallSplit(rows);
+            parts.add(spark.createDataFrame(rows, JobSchemas.PROMPTS));
         }
         List<String> csv = files.getOrDefault(PromptFiles.Kind.CSV, List.of());
         if (!csv.isEmpty()) {
@@ -80,7 +101,14 @@ final class PromptSource {
         for (Dataset<Row> p : parts.subList(1, parts.size())) {
             union = union.union(p);
         }
-        return union;
+        return new Prompts(union, inOrder);
+    }
+
+    /** Whether the line files' rows are one split, of at most {@link #IN_ORDER_BYTES}. */
+    private static boolean oneSmallSplit(JavaRDD<Row> rows) {
+        org.apache.spark.Partition[] splits = rows.rdd().partitions();
+        return splits.length == 1 && ((FileSplit) ((org.apache.spark.rdd.NewHadoopPartition) splits[0])
+                .serializableHadoopSplit().value()).getLength() <= IN_ORDER_BYTES;
     }
 
     /** The line number at the end of a "file:line" source. */

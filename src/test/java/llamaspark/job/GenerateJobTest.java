@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import llamaspark.BadInputException;
@@ -403,6 +404,44 @@ class GenerateJobTest {
         assertEquals("temperature", PromptFields.misspelled("temprature"));
         assertNull(PromptFields.misspelled("ix"), "two letters are too short to call a typo");
         assertEquals(3, PromptFields.levenshtein("kitten", "sitting"));
+    }
+
+    /**
+     * A small one-split file is marked in one pass (no shuffle): the same duplicate_of as the
+     * window over id gives, every later occurrence naming the first; a file in several splits
+     * is not read as in order.
+     */
+    @Test
+    void duplicatesMarkedInOrderAsTheWindowMarksThem(@TempDir Path dir) throws Exception {
+        String[] ids = {"a", "b", "a", "c", "b", "a", "d", "e", "e"};
+        StringBuilder jsonl = new StringBuilder();
+        for (int i = 0; i < ids.length; i++) {
+            jsonl.append("{\"id\": \"").append(ids[i]).append("\", \"prompt\": \"p").append(i).append("\"}\n");
+        }
+        Path file = dir.resolve("dups.jsonl");
+        Files.writeString(file, jsonl);
+        PromptSource.Prompts prompts = PromptSource.prompts(spark, List.of(file.toString()), false);
+        assertTrue(prompts.inOrder(), "one small split");
+        Function<Dataset<Row>, Map<String, String>> bySource = d -> d.collectAsList().stream()
+                .collect(Collectors.toMap(r -> r.getAs("source"), r -> String.valueOf((Object) r.getAs("duplicate_of"))));
+        Map<String, String> inOrder = bySource.apply(GenerateJob.markDuplicatesInOrder(prompts.rows()));
+        assertEquals(bySource.apply(GenerateJob.markDuplicates(prompts.rows(), false)), inOrder);
+        assertEquals(Map.of("dups.jsonl:1", "null", "dups.jsonl:2", "null", "dups.jsonl:3", "dups.jsonl:1",
+                "dups.jsonl:4", "null", "dups.jsonl:5", "dups.jsonl:2", "dups.jsonl:6", "dups.jsonl:1",
+                "dups.jsonl:7", "null", "dups.jsonl:8", "null", "dups.jsonl:9", "dups.jsonl:8"), inOrder);
+        org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+        String key = "mapreduce.input.fileinputformat.split.maxsize";
+        String before = conf.get(key);
+        conf.set(key, "100");
+        try {
+            assertFalse(PromptSource.prompts(spark, List.of(file.toString()), false).inOrder(), "several splits");
+        } finally {
+            if (before == null) {
+                conf.unset(key);
+            } else {
+                conf.set(key, before);
+            }
+        }
     }
 
     @Test

@@ -222,7 +222,7 @@ public final class GenerateJob {
             // One partition in, one task out: nothing for a shuffle by id to spread.
             boolean spread = !(inOrder && earlier == null && partitions == 1);
             // The tasks write generations/ as they go (and journal every row for a resume).
-            List<TaskProfile> tasks = generate(spark, o, ref, todo, spread ? partitions : 0, batchSize,
+            List<TaskProfile> tasks = generate(spark, o, ref, todo, earlier == null ? inputs.firsts() : -1, spread ? partitions : 0, batchSize,
                     new RowJournal.Spec(work.chunks().toString(), o.checkpointRows, Math.round(o.checkpointSeconds * 1000)),
                     output.staged("generations"), progress);
             phases.lap("generation");
@@ -431,14 +431,14 @@ public final class GenerateJob {
     }
 
     /**
-     * Broadcasts the model, runs the prompts, hash-partitioned by id into {@code partitions} (0: as
-     * they are), through the engine partition by partition and writes the rows to Parquet at
+     * Broadcasts the model, runs the prompts ({@code total} rows if known, else -1), hash-partitioned
+     * by id into {@code partitions} (0: as they are), through the engine partition by partition and writes the rows to Parquet at
      * {@code dir} (Spark's commit protocol keeps one attempt's file per partition); every finished
      * row is also journalled to the work directory as it finishes. Returns the tasks' profiles in
      * partition order.
      */
     private static List<TaskProfile> generate(SparkSession spark, JobOptions o, ModelRef ref, Dataset<Row> prompts,
-                                              int partitions, int batchSize, RowJournal.Spec journal, String dir,
+                                              long total, int partitions, int batchSize, RowJournal.Spec journal, String dir,
                                               PrintStream progressOut) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<ModelRef> model = jsc.broadcast(ref);
@@ -446,7 +446,7 @@ public final class GenerateJob {
         RowCounters counters = new RowCounters(spark.sparkContext());
         // Counting the prompts on their way into the shuffle gives the total without another pass.
         Dataset<Row> counted = prompts.mapPartitions((MapPartitionsFunction<Row, Row>) counters::read, Encoders.row(prompts.schema()));
-        try (SparkProgress live = new SparkProgress(spark.sparkContext(), counters);
+        try (SparkProgress live = new SparkProgress(spark.sparkContext(), counters).total(total);
              ProgressPrinter printer = ProgressPrinter.start(o.progress, live::now, progressOut, false)) {
             (partitions > 0 ? counted.repartition(partitions, col("id")) : counted)
                     .mapPartitions(new PartitionGenerator(model, o.jobDefaults(), batchSize, o.engine.threads, profiles, counters, journal),

@@ -34,6 +34,8 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
     private final Map<String, long[]> finished = new HashMap<>(); // "stage:partition" -> [4] final values
     private final Set<Long> runningTasks = new HashSet<>(); // task ids started, not ended
     private boolean totalKnown;
+    /** The rows the job will run when the driver knows it beforehand, else -1. */
+    private long total = -1;
     private boolean complete;
 
     /** Listens on {@code sc} for {@code counters} until {@link #close}. */
@@ -58,8 +60,8 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
         for (long[] v : running.values()) {
             add(sum, v);
         }
-        return new Progress(System.nanoTime() - start, sum[DONE], sum[FAILED], totalKnown ? sum[READ] : -1, sum[TOKENS],
-                runningTasks.size(), executors);
+        return new Progress(System.nanoTime() - start, sum[DONE], sum[FAILED], total >= 0 ? total : totalKnown ? sum[READ] : -1,
+                sum[TOKENS], runningTasks.size(), executors);
     }
 
     private static void add(long[] sum, long[] v) {
@@ -119,6 +121,17 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
         if (e.stageInfo().failureReason().isEmpty() && e.stageInfo().accumulables().contains(ids[READ])) {
             totalKnown = true;
         }
+    }
+
+    /**
+     * The rows the job will run, when the driver knows them before it starts (no earlier attempt
+     * to subtract): shown from the start, where the rows read are the total only once the stage
+     * that reads them ends (never before the end, when reading and generating are one stage).
+     * -1: not known. Returns this.
+     */
+    public synchronized SparkProgress total(long rows) {
+        total = rows;
+        return this;
     }
 
     /**

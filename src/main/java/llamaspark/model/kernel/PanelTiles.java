@@ -256,12 +256,22 @@ public abstract class PanelTiles {
             c0 = madd(FloatVector.fromArray(S, a, wi), b, c0);
             c1 = madd(FloatVector.fromArray(S, a, wi + LANES), b, c1);
         }
-        store(c0, c1, out, o, valid, tail);
+        // In place, or through tail for a matrix's last, partial panel (masked stores are not
+        // compiled to vector code on AVX2); no call takes a vector, as in the tiles.
+        boolean whole = valid == PANEL;
+        float[] d = whole ? out : tail;
+        int d0 = whole ? o : 0;
+        c0.intoArray(d, d0);
+        c1.intoArray(d, d0 + LANES);
+        if (!whole) {
+            System.arraycopy(tail, 0, out, o, valid);
+        }
     }
 
     /**
      * One row against two adjacent panels (at a[wBase] and a[wBase + PANEL K]): four independent sums
-     * keep the adder busy. {@code valid0} and {@code valid1} outputs of each.
+     * keep the adder busy. {@code valid0} and {@code valid1} outputs of each (valid0 is always PANEL:
+     * only the matrix's last panel is partial).
      */
     void row1Panels2(float[] out, int o, int valid0, int valid1, float[] x, int x0, float[] a, int wBase, int K,
                                float[] tail) {
@@ -275,8 +285,17 @@ public abstract class PanelTiles {
             c2 = madd(FloatVector.fromArray(S, a, wj), b, c2);
             c3 = madd(FloatVector.fromArray(S, a, wj + LANES), b, c3);
         }
-        store(c0, c1, out, o, valid0, tail);
-        store(c2, c3, out, o + PANEL, valid1, tail);
+        // The first panel is whole (a second follows it); the second in place or through tail, as in row1.
+        c0.intoArray(out, o);
+        c1.intoArray(out, o + LANES);
+        boolean whole = valid1 == PANEL;
+        float[] d = whole ? out : tail;
+        int d0 = whole ? o + PANEL : 0;
+        c2.intoArray(d, d0);
+        c3.intoArray(d, d0 + LANES);
+        if (!whole) {
+            System.arraycopy(tail, 0, out, o + PANEL, valid1);
+        }
     }
 
     /** Repacks x [rows, K] into {@link #xt}, LANES rows per block, for {@link #lanes}. */
@@ -395,22 +414,6 @@ public abstract class PanelTiles {
         c.intoArray(tail, 0);
         for (int l = 0, n = Math.min(LANES, rows - n0), i = n0 * stride + o; l < n; l++, i += stride) {
             out[i] = tail[l];
-        }
-    }
-
-    /**
-     * Stores a panel's PANEL outputs of one row; the last panel of a matrix may hold fewer. Those go
-     * through {@code tail}, a scratch row of the calling thread: masked stores are not compiled to
-     * vector code on AVX2, and anything that is not makes the JIT box vectors.
-     */
-    private static void store(FloatVector lo, FloatVector hi, float[] out, int off, int valid, float[] tail) {
-        if (valid == PANEL) {
-            lo.intoArray(out, off);
-            hi.intoArray(out, off + LANES);
-        } else if (valid > 0) {
-            lo.intoArray(tail, 0);
-            hi.intoArray(tail, LANES);
-            System.arraycopy(tail, 0, out, off, valid);
         }
     }
 }

@@ -335,25 +335,15 @@ public final class GenerateJob {
         org.apache.spark.sql.types.StructType schema = prompts.schema().add("duplicate_of", org.apache.spark.sql.types.DataTypes.StringType);
         return prompts.mapPartitions((MapPartitionsFunction<Row, Row>) it -> {
             java.util.Map<String, String> firstSource = new java.util.HashMap<>();
-            return new java.util.Iterator<Row>() {
-                @Override
-                public boolean hasNext() {
-                    return it.hasNext();
-                }
-
-                @Override
-                public Row next() {
-                    Row r = it.next();
-                    String source = r.getAs("source");
-                    String first = firstSource.putIfAbsent(r.getAs("id"), source);
-                    Object[] values = new Object[r.length() + 1];
-                    for (int i = 0; i < r.length(); i++) {
-                        values[i] = r.get(i);
-                    }
-                    values[r.length()] = first;
-                    return new GenericRowWithSchema(values, schema);
-                }
-            };
+            return java.util.stream.StreamSupport.stream(java.util.Spliterators.spliteratorUnknownSize(it, java.util.Spliterator.ORDERED), false)
+                    .map(r -> {
+                        Object[] values = new Object[r.length() + 1];
+                        for (int i = 0; i < r.length(); i++) {
+                            values[i] = r.get(i);
+                        }
+                        values[r.length()] = firstSource.putIfAbsent(r.getAs("id"), r.getAs("source"));
+                        return (Row) new GenericRowWithSchema(values, schema);
+                    }).iterator();
         }, Encoders.row(schema));
     }
 

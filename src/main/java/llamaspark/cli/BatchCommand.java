@@ -96,7 +96,7 @@ final class BatchCommand implements Callable<Integer> {
         LoadedModel loaded = options.open();
         LlamaWeights weights = loaded.weights();
         TextTokenizer tokenizer = loaded.tokenizer();
-        int batchSize = BatchFit.fit(weights.config, engine.batchSize, BatchFit.freeHeap(), "this JVM's",
+        int batchSize = BatchFit.fit(weights.config, options.kvCache, engine.batchSize, BatchFit.freeHeap(), "this JVM's",
                 m -> System.err.println("llamaspark: " + m));
         List<PromptRow> rows = readPrompts();
         JobDefaults defaults = rowDefaults.toJobDefaults();
@@ -119,7 +119,8 @@ final class BatchCommand implements Callable<Integer> {
         String[] rowErrors = new String[rows.size()];
         try (OutputStream os = Files.newOutputStream(tmp);
              BatchGenerator generator = BatchGenerator.create(weights, tokenizer,
-                     GeneratorOptions.of(options.backend, batchSize).withThreads(engine.threads(Runtime.getRuntime().availableProcessors())), prof)) {
+                     GeneratorOptions.of(options.backend, batchSize).withKvCache(options.kvCache)
+                             .withThreads(engine.threads(Runtime.getRuntime().availableProcessors())), prof)) {
             long[] counts = new long[3];
             List<PromptRow> bad = new ArrayList<>();
             Map<GenerationRequest, Integer> rowOf = new IdentityHashMap<>();

@@ -21,6 +21,7 @@ import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
 import llamaspark.tokenizer.TextTokenizer;
 import llamaspark.job.EngineOptions;
+import llamaspark.model.KvCache;
 import llamaspark.job.ModelOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -77,7 +78,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         // Measured before the runs, while nothing of ours competes for memory.
         double bandwidth = MemoryBandwidth.measure(BANDWIDTH_MB, 5);
-        GeneratorOptions g = GeneratorOptions.of(options.backend, batchSize).withThreads(threads).withEnds(EndTokens.NONE);
+        GeneratorOptions g = GeneratorOptions.of(options.backend, batchSize).withKvCache(options.kvCache).withThreads(threads)
+                .withEnds(EndTokens.NONE);
         StageProfile decode = new StageProfile();
         double[] decodeMs = new double[repeat], prefillMs = new double[repeat];
         for (int run = 0; run < warmup + repeat; run++) {
@@ -97,8 +99,9 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         System.out.print(ProfileTable.format(decode));
-        System.out.printf(Locale.ROOT, "model %s (%s, %s), backend %s, threads %d, batch %d, prompt %d tokens, %d new tokens, %d warmup + %d runs%n",
-                java.nio.file.Path.of(options.model).getFileName(), model.format(), model.tensorTypes(), options.backend.cliName(), threads, batchSize, ids.length, newTokens, warmup, repeat);
+        System.out.printf(Locale.ROOT, "model %s (%s, %s), backend %s, KV cache %s, threads %d, batch %d, prompt %d tokens, %d new tokens,"
+                + " %d warmup + %d runs%n", java.nio.file.Path.of(options.model).getFileName(), model.format(), model.tensorTypes(),
+                options.backend.cliName(), options.kvCache.cliName(), threads, batchSize, ids.length, newTokens, warmup, repeat);
         double d = median(decodeMs);
         printBounds(weights.config, weightBytes(weights), ids.length, decode, bandwidth, d);
         System.out.printf(Locale.ROOT, "decode_ms_per_step=%.3f prefill_ms_per_token=%.4f tokens_per_s=%.1f%n",
@@ -131,8 +134,8 @@ final class BenchCommand implements Callable<Integer> {
 
     /**
      * What the memory allows: the weight-streaming floor of a step (every weight matrix read once,
-     * in its stored type) and the attention bound (the keys and values the step's rows read, the keys in whole
-     * blocks of 8 positions) over the measured bandwidth, beside the measured figures; and the
+     * in its stored type) and the attention bound (the keys and values the step's rows read, in the
+     * cache's precision, the keys in whole blocks of {@link KvCache#BLOCK} positions) over the measured bandwidth, beside the measured figures; and the
      * matrix products' GFLOP/s and sampling's share of the step.
      */
     private void printBounds(LlamaConfig c, double weightBytes, int promptLength, StageProfile decode, double bandwidth,
@@ -143,8 +146,8 @@ final class BenchCommand implements Callable<Integer> {
         int steps = newTokens - 1;
         double kvBytes = 0;
         for (int j = 0; j < steps; j++) {
-            long T = promptLength + j + 1, keyPositions = (T + 7) / 8 * 8;
-            kvBytes += 4.0 * KVD * (keyPositions + T) * L * batchSize;
+            long T = promptLength + j + 1, keyPositions = KvCache.paddedLength((int) T);
+            kvBytes += (double) options.kvCache.bytes() * KVD * (keyPositions + T) * L * batchSize;
         }
         kvBytes /= steps;
         double iterations = decode.calls(Stage.GENERATE_ITERATION);
@@ -158,7 +161,7 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "memory: %.2f GB/s streaming read (one thread, best of 5 passes over %d MB)%n", gb, BANDWIDTH_MB);
         System.out.printf(Locale.ROOT, "weight floor: %.1f MB of weights per step / %.2f GB/s = %.3f ms; decode %.3f ms/step = %.2fx the floor%n",
                 weightBytes / 1e6, gb, floorMs, stepMs, stepMs / floorMs);
-        System.out.printf(Locale.ROOT, "attention bound: %.1f MB of keys and values per step / %.2f GB/s = %.3f ms;"
+        System.out.printf(Locale.ROOT, "attention bound: %.2f MB of keys and values per step / %.2f GB/s = %.3f ms;"
                 + " attention.scores %.3f ms/step = %.2fx the bound%n", kvBytes / 1e6, gb, kvMs, attentionMs, attentionMs / kvMs);
         System.out.printf(Locale.ROOT, "matmul: head %.1f GFLOP/s, other products %.1f GFLOP/s; sampling %.1f%% of a step%n",
                 2.0 * batchSize * D * VS / headMs / 1e6, 2.0 * batchSize * L * layerWeights / otherMs / 1e6,

@@ -77,7 +77,7 @@ final class GenerateCommand implements Callable<Integer> {
         LoadedModel loaded = options.open();
         LlamaWeights weights = loaded.weights();
         TextTokenizer tokenizer = loaded.tokenizer();
-        batchSize = BatchFit.fit(weights.config, batchSize, BatchFit.freeHeap(), "this JVM's",
+        batchSize = BatchFit.fit(weights.config, options.kvCache, batchSize, BatchFit.freeHeap(), "this JVM's",
                 m -> System.err.println("llamaspark: " + m));
         int seqLen = weights.config.seqLen();
         int[] promptIds = tokenizer.encode(prompt, true, false);
@@ -92,7 +92,7 @@ final class GenerateCommand implements Callable<Integer> {
             requests.add(new GenerationRequest("row" + b, prompt, sampling.withSeed(rowSeed + b), maxNew, stop));
         }
         StageProfile prof = profile ? new StageProfile() : StageProfile.disabled();
-        GeneratorOptions g = GeneratorOptions.of(options.backend, batchSize).withThreads(threads)
+        GeneratorOptions g = GeneratorOptions.of(options.backend, batchSize).withKvCache(options.kvCache).withThreads(threads)
                 .withEnds(runcMode ? EndTokens.BOS : EndTokens.BOS_AND_EOS);
         Map<String, GenerationResult> results = new HashMap<>();
         long start = System.nanoTime();

@@ -63,7 +63,7 @@ public final class BatchGenerator implements AutoCloseable {
     private BatchGenerator(LlamaWeights weights, TextTokenizer tokenizer, GeneratorOptions options, StageProfile profile) {
         LlamaConfig c = weights.config;
         this.workers = new Workers(options.threads());
-        this.llama = new Llama(weights, options.backend(), options.batchSize(), options.stepTokens(), workers);
+        this.llama = new Llama(weights, options.backend(), options.batchSize(), options.stepTokens(), workers, options.kvCache());
         this.tokenizer = tokenizer;
         this.ends = options.ends();
         this.profile = profile;

@@ -4,11 +4,12 @@ import java.util.Locale;
 import java.util.function.Consumer;
 import llamaspark.BadInputException;
 import llamaspark.model.KvCache;
+import llamaspark.model.KvPrecision;
 import llamaspark.model.LlamaConfig;
 
 /**
  * Whether {@code --batch-size} slots fit the memory a task has, checked before generating: each
- * slot holds its KV cache (2 x layers x seq_len x KVD floats) and its activations (x, xb, xb2, q
+ * slot holds its KV cache (2 x layers x seq_len x KVD values, 4 or 2 bytes each) and its activations (x, xb, xb2, q
  * [D], k, v [KVD], hb, hb2 [FD], att [HN x L], logits and sampler scratch [2 x VS]). A batch larger
  * than fits is lowered with a message; one that cannot hold a single slot is an error.
  */
@@ -16,12 +17,17 @@ public final class BatchFit {
     private BatchFit() {
     }
 
-    /** Bytes one batch slot needs. */
+    /** Bytes one batch slot needs with a float32 KV cache. */
     public static long slotBytes(LlamaConfig c) {
-        long kv = 2L * c.layers() * KvCache.paddedLength(c.seqLen()) * c.kvDim();
+        return slotBytes(c, KvPrecision.F32);
+    }
+
+    /** Bytes one batch slot needs with a KV cache of {@code kv} precision. */
+    public static long slotBytes(LlamaConfig c, KvPrecision kv) {
+        long kvValues = 2L * c.layers() * KvCache.paddedLength(c.seqLen()) * c.kvDim();
         long activations = 4L * c.dim() + 2L * c.kvDim() + 2L * c.hiddenDim() + (long) c.heads() * c.seqLen()
                 + 2L * c.vocabSize();
-        return 4L * (kv + activations);
+        return kv.bytes() * kvValues + 4L * activations;
     }
 
     /**
@@ -31,9 +37,14 @@ public final class BatchFit {
      * @param where what the memory is ("the task's", "this JVM's"), for messages
      */
     public static int fit(LlamaConfig c, int batch, long availableBytes, String where, Consumer<String> note) {
-        long slot = slotBytes(c);
-        // The KV cache is one Java array per layer: at most 2^31 floats over all slots.
-        long perSlotPerLayer = (long) KvCache.paddedLength(c.seqLen()) * c.kvDim();
+        return fit(c, KvPrecision.F32, batch, availableBytes, where, note);
+    }
+
+    /** {@link #fit(LlamaConfig, int, long, String, Consumer)} for a KV cache of {@code kv} precision. */
+    public static int fit(LlamaConfig c, KvPrecision kv, int batch, long availableBytes, String where, Consumer<String> note) {
+        long slot = slotBytes(c, kv);
+        // The KV cache is one Java array per layer: at most 2^31 elements (a float, or an int of two halves) over all slots.
+        long perSlotPerLayer = (long) KvCache.paddedLength(c.seqLen()) * c.kvDim() * kv.bytes() / 4;
         long fits = Math.min(Math.max(0, availableBytes) / slot, (Integer.MAX_VALUE - 8) / perSlotPerLayer);
         if (fits < 1) {
             throw new BadInputException("--batch-size", String.format(Locale.ROOT,

@@ -289,7 +289,7 @@ public final class GenerateJob {
             available = (heap - 300L * 1048576 - model) * 3 / 4 / concurrent;
             where = "a task's share of an executor's";
         }
-        return BatchFit.fit(ref.config(), o.engine.batchSize, available, where,
+        return BatchFit.fit(ref.config(), ref.kvCache(), o.engine.batchSize, available, where,
                 m -> System.err.println("llamaspark job: " + m));
     }
 

@@ -233,6 +233,7 @@ public final class JobResult {
         params.put("batch_size", batchSize);
         params.put("threads_per_task", options.engine.threads);
         params.put("backend", ref.backend().cliName());
+        params.put("kv_cache", ref.kvCache().cliName());
         params.put("seed", options.rows.seed);
         params.put("max_new_tokens", options.rows.maxNewTokens);
         params.put("temperature", options.rows.temperature);

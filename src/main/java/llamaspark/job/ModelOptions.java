@@ -2,6 +2,7 @@ package llamaspark.job;
 
 import java.nio.file.Path;
 import llamaspark.BadInputException;
+import llamaspark.model.KvPrecision;
 import llamaspark.model.LoadedModel;
 import llamaspark.model.ModelFiles;
 import llamaspark.model.kernel.Backend;
@@ -22,6 +23,11 @@ public final class ModelOptions {
             description = "matrix kernel: vector-fma (fastest; passes every greedy oracle), vector (run.c's sums bit for bit:"
                     + " reproduces llama2.c's sampled outputs exactly), ejml (reference). Default: ${DEFAULT-VALUE}")
     public Backend backend;
+
+    @Option(names = "--kv-cache", defaultValue = KvPrecision.DEFAULT_NAME, converter = KvCacheConverter.class,
+            description = "KV cache precision: f32 (every oracle's), or f16 (IEEE half, llama.cpp's default: half the"
+                    + " memory and the bytes attention reads; outputs can differ from f32's, see README). Default: ${DEFAULT-VALUE}")
+    public KvPrecision kvCache = KvPrecision.F32;
 
     @Option(names = "--heads", defaultValue = "0", description = "number of attention heads (only for .npz models, which do not record it)")
     public int heads;
@@ -51,6 +57,13 @@ public final class ModelOptions {
     public LoadedModel open() {
         validate();
         return ModelFiles.open(Path.of(model), tokenizer == null ? null : Path.of(tokenizer), backend, heads, seqLen);
+    }
+
+    static final class KvCacheConverter implements picocli.CommandLine.ITypeConverter<KvPrecision> {
+        @Override
+        public KvPrecision convert(String value) {
+            return KvPrecision.parse(value);
+        }
     }
 
     static final class BackendConverter implements picocli.CommandLine.ITypeConverter<Backend> {

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 import llamaspark.model.LlamaConfig;
+import llamaspark.model.KvPrecision;
 import llamaspark.model.ModelHeader;
 import llamaspark.model.kernel.Backend;
 import org.apache.hadoop.conf.Configuration;
@@ -22,7 +23,7 @@ import org.apache.spark.SparkContext;
  * @param driverCopy  for a copied model, what the driver's host cache did (copied, reused copy, replaced copy)
  */
 public record ModelRef(FileRef model, FileRef tokenizer, String format, Map<String, Integer> tensorTypes,
-                       LlamaConfig config, Backend backend, int heads, int seqLen, String cacheDir,
+                       LlamaConfig config, Backend backend, KvPrecision kvCache, int heads, int seqLen, String cacheDir,
                        String driverCopy) implements Serializable {
 
     /**
@@ -50,7 +51,7 @@ public record ModelRef(FileRef model, FileRef tokenizer, String format, Map<Stri
             }
         }
         return new ModelRef(modelRef, tokRef, h.format(), new TreeMap<>(h.tensorTypes()), h.config(), o.backend,
-                o.heads, o.seqLen, o.cacheDir, model.copy == null ? null : model.copy.how());
+                o.kvCache, o.heads, o.seqLen, o.cacheDir, model.copy == null ? null : model.copy.how());
     }
 
     /** A file as the driver sees it; {@code ref()} digests a file read in place. */

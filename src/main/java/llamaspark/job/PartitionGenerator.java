@@ -70,7 +70,8 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                 ModelRef.cacheRoot(ref.cacheDir(), SparkEnv.get().conf()), executorId + " on " + host);
         private final StageProfile profile = new StageProfile();
         private final BatchGenerator generator = BatchGenerator.create(opened.model().weights(), opened.model().tokenizer(),
-                GeneratorOptions.of(ref.backend(), batchSize).withThreads(threads > 0 ? threads : TaskContext.get().cpus()),
+                GeneratorOptions.of(ref.backend(), batchSize).withKvCache(ref.kvCache())
+                        .withThreads(threads > 0 ? threads : TaskContext.get().cpus()),
                 profile);
         private final RowJournal finished = new RowJournal(journal, partitionId, TaskContext.get().taskAttemptId());
         private final ArrayDeque<Row> ready = new ArrayDeque<>();

@@ -97,11 +97,14 @@ final class WorkDir {
         }
     }
 
+    /** Manifest entries added after the first release, with the value every run before them had. */
+    private static final Map<String, Object> ADDED_LATER = Map.of("kv_cache", "f32");
+
     /** "what (was earlier, is now)" for each manifest entry that differs. */
     static List<String> differences(Map<String, Object> earlier, Map<String, Object> now) {
         List<String> out = new ArrayList<>();
         for (Map.Entry<String, Object> e : now.entrySet()) {
-            Object before = earlier.get(e.getKey());
+            Object before = earlier.containsKey(e.getKey()) ? earlier.get(e.getKey()) : ADDED_LATER.get(e.getKey());
             // Compare as JSON text: a float read back from JSON is a Double.
             if (!Objects.equals(String.valueOf(before), String.valueOf(JSON.convertValue(e.getValue(), Object.class)))) {
                 out.add("a different " + e.getKey() + " (" + before + ", now " + e.getValue() + ")");
@@ -116,6 +119,7 @@ final class WorkDir {
         m.put("model_sha256", ref.model().sha256());
         m.put("tokenizer_sha256", ref.tokenizer() == null ? null : ref.tokenizer().sha256());
         m.put("backend", ref.backend().cliName());
+        m.put("kv_cache", ref.kvCache().cliName());
         m.put("seed", d.seed());
         m.put("max_new_tokens", d.maxNewTokens());
         m.put("temperature", (double) d.temperature());

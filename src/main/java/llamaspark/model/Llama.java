@@ -50,10 +50,20 @@ public final class Llama implements AutoCloseable {
 
     /** An instance whose steps use {@code workers}, which the caller owns (and closes). */
     public Llama(LlamaWeights weights, Backend backend, int slots, int maxTokens, Workers workers) {
-        this(weights, backend, slots, maxTokens, workers, false);
+        this(weights, backend, slots, maxTokens, workers, KvPrecision.F32);
+    }
+
+    /** As {@link #Llama(LlamaWeights, Backend, int, int, Workers)}, its KV cache in {@code kv} precision. */
+    public Llama(LlamaWeights weights, Backend backend, int slots, int maxTokens, Workers workers, KvPrecision kv) {
+        this(weights, backend, slots, maxTokens, workers, false, kv);
     }
 
     private Llama(LlamaWeights weights, Backend backend, int slots, int maxTokens, Workers workers, boolean owns) {
+        this(weights, backend, slots, maxTokens, workers, owns, KvPrecision.F32);
+    }
+
+    private Llama(LlamaWeights weights, Backend backend, int slots, int maxTokens, Workers workers, boolean owns,
+                  KvPrecision kv) {
         if (!weights.layout().equals(backend.layout())) {
             throw new IllegalArgumentException("weights are in " + weights.layout() + " but backend "
                     + backend.cliName() + " needs " + backend.layout());
@@ -71,7 +81,7 @@ public final class Llama implements AutoCloseable {
         }
         int D = config.dim(), QD = config.qDim(), KVD = config.kvDim(), FD = config.hiddenDim();
         rope = new RopeTable(weights.ropeFrequencies, config.seqLen());
-        cache = new KvCache(config, slots);
+        cache = new KvCache(config, slots, kv);
         x = new float[maxTokens * D];
         xb = new float[maxTokens * D];
         qkv = new float[maxTokens * (QD + 2 * KVD)];

@@ -33,16 +33,14 @@ public final class ScalarOps implements LayerOps {
 
     @Override
     public void attend(KvCache cache, int layer, int slot, int pos, float[] q, int qOff, float[] out, int outOff) {
-        float[] keys = cache.keys(layer), values = cache.values(layer);
-        int HD = headDim, T = pos + 1, B = KvCache.BLOCK;
+        int HD = headDim, T = pos + 1;
         float[] att = scores;
         for (int h = 0; h < heads; h++) {
-            int kvh = h / kvGroup, qh = qOff + h * HD;
+            int kv = h / kvGroup * HD, qh = qOff + h * HD;
             for (int t = 0; t < T; t++) {
-                int k = cache.keyBlock(slot, t / B) + kvh * HD * B + t % B;
                 float score = 0.0f;
                 for (int d = 0; d < HD; d++) {
-                    score += q[qh + d] * keys[k + d * B];
+                    score += q[qh + d] * cache.key(layer, slot, t, kv + d);
                 }
                 att[t] = score / sqrtHeadDim;
             }
@@ -51,9 +49,8 @@ public final class ScalarOps implements LayerOps {
             Arrays.fill(out, o, o + HD, 0.0f);
             for (int t = 0; t < T; t++) {
                 float a = att[t];
-                int v = cache.valueRow(slot, t) + kvh * HD;
                 for (int d = 0; d < HD; d++) {
-                    out[o + d] += a * values[v + d];
+                    out[o + d] += a * cache.value(layer, slot, t, kv + d);
                 }
             }
         }

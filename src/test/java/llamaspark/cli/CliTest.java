@@ -45,6 +45,33 @@ class CliTest {
     }
 
     @Test
+    void aHalfPrecisionKvCacheIsAnOptionOfGenerateAndBench() {
+        Run r = run("generate", "--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
+                "-t", "0", "-n", "100", "-i", "I dream of", "--kv-cache", "f16");
+        assertEquals(0, r.exit(), r.err());
+        assertArrayEquals(Oracles.text("aidreams260K_greedy_i_dream_of"), r.out(), "this oracle's tokens survive the half cache");
+
+        double[] boundMb = new double[2];
+        String[] kinds = {"f32", "f16"};
+        for (int i = 0; i < 2; i++) {
+            Run b = run("bench", "--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
+                    "-B", "16", "--new-tokens", "60", "--warmup", "0", "--repeat", "1", "--kv-cache", kinds[i]);
+            assertEquals(0, b.exit(), b.err());
+            String out = new String(b.out(), StandardCharsets.UTF_8);
+            assertTrue(out.contains("KV cache " + kinds[i] + ","), out);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("attention bound: (\\d+\\.\\d+) MB").matcher(out);
+            assertTrue(m.find(), out);
+            boundMb[i] = Double.parseDouble(m.group(1));
+        }
+        assertEquals(0.5, boundMb[1] / boundMb[0], 0.01, "a half cache streams half the bytes: " + boundMb[0] + " against " + boundMb[1]);
+
+        Run bad = run("generate", "--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
+                "--kv-cache", "q8");
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("--kv-cache: unknown KV cache type 'q8', expected f32 or f16"), bad.err());
+    }
+
+    @Test
     void profilePrintsTheStageTableOnStderr() {
         Run r = run("generate", "--model", Oracles.AIDREAMS260K.toString(), "--tokenizer", Oracles.AIDREAMS_TOKENIZER.toString(),
                 "-t", "0", "-n", "100", "-i", "I dream of", "--backend", "ejml", "--profile");

@@ -5,18 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import llamaspark.Oracles;
 import llamaspark.model.CheckpointReader;
+import llamaspark.model.KvPrecision;
 import llamaspark.model.LlamaWeights;
 import llamaspark.model.kernel.Backend;
 import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
 import llamaspark.tokenizer.Tokenizer;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A row's tokens are the same whether it runs alone, in a batch of 7 mixed prompts, or in a
@@ -40,33 +44,37 @@ class BatchInvarianceTest {
         return requests;
     }
 
-    private static Map<String, GenerationResult> run(LlamaWeights w, Tokenizer t, Backend b, int batch,
+    private static Map<String, GenerationResult> run(LlamaWeights w, Tokenizer t, Backend b, KvPrecision kv, int batch,
                                                      int stepTokens, List<GenerationRequest> requests) {
-        return run(w, t, b, batch, stepTokens, 1, requests);
+        return run(w, t, b, kv, batch, stepTokens, 1, requests);
     }
 
-    private static Map<String, GenerationResult> run(LlamaWeights w, Tokenizer t, Backend b, int batch,
+    private static Map<String, GenerationResult> run(LlamaWeights w, Tokenizer t, Backend b, KvPrecision kv, int batch,
                                                      int stepTokens, int threads, List<GenerationRequest> requests) {
         Map<String, GenerationResult> out = new HashMap<>();
         try (BatchGenerator g = BatchGenerator.create(w, t,
-                GeneratorOptions.of(b, batch).withStepTokens(stepTokens).withThreads(threads), StageProfile.disabled())) {
+                GeneratorOptions.of(b, batch).withStepTokens(stepTokens).withThreads(threads).withKvCache(kv), StageProfile.disabled())) {
             g.run(requests.iterator(), r -> out.put(r.id(), r));
         }
         return out;
     }
 
-    @ParameterizedTest
-    @EnumSource(Backend.class)
-    void rowOutputDoesNotDependOnItsBatch(Backend backend) {
+    static Stream<Arguments> backendsAndCaches() {
+        return Arrays.stream(Backend.values()).flatMap(b -> Arrays.stream(KvPrecision.values()).map(kv -> Arguments.of(b, kv)));
+    }
+
+    @ParameterizedTest(name = "{0}, {1} KV cache")
+    @MethodSource("backendsAndCaches")
+    void rowOutputDoesNotDependOnItsBatch(Backend backend, KvPrecision kv) {
         LlamaWeights w = CheckpointReader.read(Oracles.AIDREAMS260K, backend.layout());
         Tokenizer t = Tokenizer.load(Oracles.AIDREAMS_TOKENIZER, w.config.vocabSize());
         List<GenerationRequest> seven = mixed();
 
         Map<String, GenerationResult> alone = new HashMap<>();
         for (GenerationRequest r : seven) {
-            alone.putAll(run(w, t, backend, 1, 512, List.of(r)));
+            alone.putAll(run(w, t, backend, kv, 1, 512, List.of(r)));
         }
-        Map<String, GenerationResult> batch7 = run(w, t, backend, 7, 512, seven);
+        Map<String, GenerationResult> batch7 = run(w, t, backend, kv, 7, 512, seven);
 
         // Batch 32 over 70 requests: the seven mixed in among 63 others (continuous batching),
         // with a small step budget so long prompts are prefilled in chunks beside decoding rows.
@@ -79,8 +87,8 @@ class BatchInvarianceTest {
             }
         }
         assertEquals(70, many.size());
-        Map<String, GenerationResult> batch32 = run(w, t, backend, 32, 40, many);
-        Map<String, GenerationResult> threaded = run(w, t, backend, 32, 40, 3, many);
+        Map<String, GenerationResult> batch32 = run(w, t, backend, kv, 32, 40, many);
+        Map<String, GenerationResult> threaded = run(w, t, backend, kv, 32, 40, 3, many);
 
         for (GenerationRequest r : seven) {
             GenerationResult a = alone.get(r.id());

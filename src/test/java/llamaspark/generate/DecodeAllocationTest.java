@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import llamaspark.Oracles;
 import llamaspark.model.CheckpointReader;
+import llamaspark.model.KvPrecision;
 import llamaspark.model.LlamaWeights;
 import llamaspark.model.kernel.Backend;
 import llamaspark.model.kernel.Simd;
@@ -23,11 +24,11 @@ import llamaspark.profile.StageProfile;
 import llamaspark.sampling.SamplingParams;
 import llamaspark.tokenizer.Tokenizer;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Once the JIT has compiled it, a decode step allocates nothing on the engine thread, with one
- * thread or two. Not a timing: each case runs in a JVM of its own (what one case compiled would
+ * thread or two, from a float32 or a half-precision KV cache. Not a timing: each case runs in a JVM of its own (what one case compiled would
  * otherwise serve the next), the engine runs again and again until one whole run's decode steps
  * allocate (next to) nothing. An allocation in the step itself fails every JVM. JDK 17's C2
  * sometimes compiles the two-thread engine with boxed vectors (0.3 MB per step here) for the
@@ -45,28 +46,28 @@ class DecodeAllocationTest {
     /** Bytes per step a clean run may still show (a counter read, a rare lazily built object). */
     private static final double CLEAN = 64;
 
-    @ParameterizedTest
-    @ValueSource(ints = {1, 2})
-    void decodeStepsAllocateNothingOnceCompiled(int threads) throws Exception {
+    @ParameterizedTest(name = "{0} thread(s), {1} KV cache")
+    @CsvSource({"1, F32", "2, F32", "1, F16", "2, F16"})
+    void decodeStepsAllocateNothingOnceCompiled(int threads, KvPrecision kv) throws Exception {
         List<String> jvms = new ArrayList<>();
         for (int jvm = 0; jvm < JVMS; jvm++) {
-            String out = childRun(threads);
+            String out = childRun(threads, kv);
             if (out.startsWith("clean")) {
                 return;
             }
             // A JVM whose compile boxed vectors: reported, and another JVM tried.
-            System.err.println("DecodeAllocationTest: " + threads + " thread(s), JVM " + (jvm + 1) + " allocated: " + out);
+            System.err.println("DecodeAllocationTest: " + threads + " thread(s), " + kv + " KV cache, JVM " + (jvm + 1) + " allocated: " + out);
             jvms.add(out);
         }
         fail(threads + " thread(s): the decode steps allocated in every one of " + JVMS + " JVMs: " + jvms);
     }
 
-    private static String childRun(int threads) throws Exception {
+    private static String childRun(int threads, KvPrecision kv) throws Exception {
         String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
         Process p = new ProcessBuilder(java, "--add-modules=jdk.incubator.vector",
                 // The child at this JVM's vector width (the pom's second test run forces 256 bits).
                 "-Dllamaspark.vector.bits=" + Simd.BITS, "-cp", System.getProperty("java.class.path"),
-                DecodeAllocationTest.class.getName(), Integer.toString(threads), Oracles.AIDREAMS260K.toString())
+                DecodeAllocationTest.class.getName(), Integer.toString(threads), kv.name(), Oracles.AIDREAMS260K.toString())
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
@@ -75,14 +76,15 @@ class DecodeAllocationTest {
     }
 
     /**
-     * The child JVM (args: threads, model[, tokenizer]): prints "clean" and the run that was, or
-     * the bytes per step of the runs it tried.
+     * The child JVM (args: threads, KV cache precision, model[, tokenizer]): prints "clean" and the
+     * run that was, or the bytes per step of the runs it tried.
      */
     public static void main(String[] args) {
         int threads = Integer.parseInt(args[0]);
-        LlamaWeights w = CheckpointReader.read(Path.of(args[1]), Backend.VECTOR_FMA.layout());
-        Tokenizer t = Tokenizer.load(args.length > 2 ? Path.of(args[2]) : Oracles.AIDREAMS_TOKENIZER, w.config.vocabSize());
-        GeneratorOptions options = GeneratorOptions.of(Backend.VECTOR_FMA, BATCH).withThreads(threads).withEnds(EndTokens.NONE);
+        LlamaWeights w = CheckpointReader.read(Path.of(args[2]), Backend.VECTOR_FMA.layout());
+        Tokenizer t = Tokenizer.load(args.length > 3 ? Path.of(args[3]) : Oracles.AIDREAMS_TOKENIZER, w.config.vocabSize());
+        GeneratorOptions options = GeneratorOptions.of(Backend.VECTOR_FMA, BATCH).withThreads(threads).withEnds(EndTokens.NONE)
+                .withKvCache(KvPrecision.valueOf(args[1]));
         long start = System.nanoTime();
         List<String> tried = new ArrayList<>();
         for (int run = 0; run < MAX_RUNS && System.nanoTime() - start < DEADLINE_NANOS; run++) {

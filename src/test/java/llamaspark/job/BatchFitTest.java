@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.util.ArrayList;
 import java.util.List;
 import llamaspark.BadInputException;
+import llamaspark.model.KvPrecision;
 import llamaspark.model.LlamaConfig;
 import org.junit.jupiter.api.Test;
 
@@ -18,6 +19,23 @@ class BatchFitTest {
         long kv = 2L * 6 * 256 * 288;                              // keys and values, every layer and position
         long act = 4L * 288 + 2L * 288 + 2L * 768 + 6L * 256 + 2L * 32000;
         assertEquals(4 * (kv + act), BatchFit.slotBytes(STORIES15M));
+    }
+
+    @Test
+    void aHalfCacheTakesTwoBytesPerValueAndFitsMoreSlots() {
+        long kv = 2L * 6 * 256 * 288;
+        long act = 4L * 288 + 2L * 288 + 2L * 768 + 6L * 256 + 2L * 32000;
+        assertEquals(2 * kv + 4 * act, BatchFit.slotBytes(STORIES15M, KvPrecision.F16));
+        long memory = 10 * BatchFit.slotBytes(STORIES15M);
+        assertEquals(10, BatchFit.fit(STORIES15M, KvPrecision.F32, 64, memory, "the task's", s -> { }));
+        assertEquals(memory / BatchFit.slotBytes(STORIES15M, KvPrecision.F16),
+                BatchFit.fit(STORIES15M, KvPrecision.F16, 64, memory, "the task's", s -> { }));
+        assertEquals(18, memory / BatchFit.slotBytes(STORIES15M, KvPrecision.F16));
+        // One Java array per layer: an int holds two halves, so twice the slots of float32.
+        LlamaConfig longContext = new LlamaConfig(4096, 11008, 32, 32, 32, 32000, 131072, false);
+        long plenty = Long.MAX_VALUE / 4;
+        assertEquals(3, BatchFit.fit(longContext, KvPrecision.F32, 64, plenty, "the task's", s -> { }));
+        assertEquals(7, BatchFit.fit(longContext, KvPrecision.F16, 64, plenty, "the task's", s -> { }));
     }
 
     @Test

@@ -32,6 +32,7 @@ import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GenerationResult;
 import llamaspark.generate.GeneratorOptions;
 import llamaspark.model.CheckpointReader;
+import llamaspark.model.KvPrecision;
 import llamaspark.model.LlamaWeights;
 import llamaspark.model.hf.Llama3Twin;
 import llamaspark.model.quant.GgmlType;
@@ -633,6 +634,34 @@ class GenerateJobTest {
         JobOptions fresh = options("--prompts", "data/prompts.txt", "--out", out.toString(), "--max-new-tokens", "3",
                 "--temperature", "0.5", "--fresh");
         assertEquals(8, GenerateJob.execute(spark, fresh).counts().generated());
+    }
+
+    @Test
+    void aHalfCacheJobGivesTheEnginesTokensAndResumesOnlyWithIt() throws Exception {
+        Path out = job("--prompts", "data/prompts.txt", "--max-new-tokens", "24", "--kv-cache", "f16");
+        Map<String, Row> g = generations(out);
+        assertEquals(8, g.size());
+        for (Row r : g.values()) {
+            GenerationRequest req = new GenerationRequest(r.getAs("id"), r.getAs("prompt"),
+                    new SamplingParams(r.getAs("temperature"), r.getAs("top_p"), r.getAs("top_k"), r.getAs("min_p"), r.getAs("seed")),
+                    r.getAs("max_new_tokens"), List.of());
+            List<GenerationResult> alone = new ArrayList<>();
+            BatchGenerator.create(weights, tokenizer, GeneratorOptions.of(Backend.parse(Backend.DEFAULT_NAME), 1).withKvCache(KvPrecision.F16),
+                    StageProfile.disabled()).run(List.of(req).iterator(), alone::add);
+            assertArrayEquals(alone.get(0).completionTokens(), ids(r), (String) r.getAs("id"));
+        }
+        assertEquals("f16", new ObjectMapper().readTree(out.resolve("run.json").toFile()).at("/parameters/kv_cache").asText());
+
+        // A work directory's manifest names the cache; one written before the option existed was float32's.
+        JobOptions o = options("--prompts", "data/prompts.txt", "--kv-cache", "f16");
+        Map<String, Object> half = WorkDir.manifest(ModelRef.create(spark.sparkContext(), o.model), o.jobDefaults());
+        assertEquals("f16", half.get("kv_cache"));
+        Map<String, Object> older = new java.util.LinkedHashMap<>(half);
+        older.remove("kv_cache");
+        assertEquals(List.of("a different kv_cache (f32, now f16)"), WorkDir.differences(older, half));
+        Map<String, Object> float32 = new java.util.LinkedHashMap<>(half);
+        float32.put("kv_cache", "f32");
+        assertEquals(List.of(), WorkDir.differences(older, float32));
     }
 
     private static final Path Q8_GGUF = Oracles.DIR.resolve("gguf/aidreams260K-q8_0.gguf");

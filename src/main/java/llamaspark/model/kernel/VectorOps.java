@@ -1,8 +1,12 @@
 package llamaspark.model.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import llamaspark.model.Half;
 import llamaspark.model.KvCache;
+import llamaspark.model.KvPrecision;
 import llamaspark.model.LayerOps;
 import llamaspark.model.LlamaConfig;
 
@@ -19,6 +23,7 @@ import llamaspark.model.LlamaConfig;
  */
 public abstract class VectorOps implements LayerOps {
     private static final VectorSpecies<Float> F = VectorSoftmax.F;
+    private static final VectorSpecies<Integer> I = Simd.I;
     private static final int LANES = VectorSoftmax.LANES;
 
     private final VectorSoftmax exp;
@@ -120,11 +125,20 @@ public abstract class VectorOps implements LayerOps {
     @Override
     public void attend(KvCache cache, int layer, int slot, int pos, float[] q, int qOff, float[] out, int outOff) {
         int T = pos + 1;
-        scores(cache, cache.keys(layer), slot, q, qOff, T);
+        boolean half = cache.precision() == KvPrecision.F16;
+        if (half) {
+            halfScores(cache, cache.halfKeys(layer), slot, q, qOff, T);
+        } else {
+            scores(cache, cache.keys(layer), slot, q, qOff, T);
+        }
         for (int h = 0; h < heads; h++) {
             exp.softmax(scores, h * stride, T);
         }
-        weightedValues(cache, cache.values(layer), slot, T, out, outOff);
+        if (half) {
+            halfWeightedValues(cache, cache.halfValues(layer), slot, T, out, outOff);
+        } else {
+            weightedValues(cache, cache.values(layer), slot, T, out, outOff);
+        }
     }
 
     /**
@@ -222,4 +236,109 @@ public abstract class VectorOps implements LayerOps {
             }
         }
     }
+
+    /**
+     * {@link #scores} from a half cache: each int vector holds components d (low halves) and d + 1
+     * (high halves) of a block's positions, added to each lane's sum in that order. Two blocks of
+     * one head per call: the widening takes more instructions than the multiply-adds, so two
+     * sums hide their latency, and the small kernel keeps C2 inlining every vector operation
+     * (a four-sum loop here outgrew its inlining budget and boxed its vectors).
+     */
+    private void halfScores(KvCache cache, int[] keys, int slot, float[] q, int qOff, int T) {
+        int blocks = (T + LANES - 1) / LANES, HD = headDim, kvHeadSize = HD / 2 * LANES;
+        int blockSize = KvCache.BLOCK * cache.kvDim() / 2;
+        for (int b = 0; b < blocks; b++) {
+            int block = cache.keyBlock(slot, b);
+            for (int h = 0; h < heads; h++) {
+                halfBlockScores(keys, block + (h / kvGroup) * kvHeadSize, q, qOff + h * HD, h * stride + b * LANES);
+            }
+        }
+    }
+
+    /** The scores of one head over the half key blocks at {@code k} and {@code k + next}, into {@code scores[o, o + 2 LANES)}. */
+    private void halfBlockPairScores(int[] keys, int k, int next, float[] q, int q0, int o) {
+        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
+        for (int p = 0; p < headDim / 2; p++) {
+            FloatVector a = FloatVector.broadcast(F, q[q0 + 2 * p]), c = FloatVector.broadcast(F, q[q0 + 2 * p + 1]);
+            IntVector x0 = IntVector.fromArray(I, keys, k + p * LANES), x1 = IntVector.fromArray(I, keys, k + next + p * LANES);
+            s0 = madd(c, highHalves(x0), madd(a, lowHalves(x0), s0));
+            s1 = madd(c, highHalves(x1), madd(a, lowHalves(x1), s1));
+        }
+        FloatVector scale = FloatVector.broadcast(F, sqrtHeadDim);
+        s0.div(scale).intoArray(scores, o);
+        s1.div(scale).intoArray(scores, o + LANES);
+    }
+
+    /** The scores of one head over one half key block (at {@code k}), into {@code scores[o, o + LANES)}. */
+    private void halfBlockScores(int[] keys, int k, float[] q, int q0, int o) {
+        FloatVector s = FloatVector.zero(F);
+        for (int p = 0; p < headDim / 2; p++) {
+            IntVector x = IntVector.fromArray(I, keys, k + p * LANES);
+            s = madd(FloatVector.broadcast(F, q[q0 + 2 * p]), lowHalves(x), s);
+            s = madd(FloatVector.broadcast(F, q[q0 + 2 * p + 1]), highHalves(x), s);
+        }
+        s.div(FloatVector.broadcast(F, sqrtHeadDim)).intoArray(scores, o);
+    }
+
+    /**
+     * {@link #weightedValues} from a half cache: each int vector holds positions t (low halves)
+     * and t + 1 (high halves) of HD components, added to each lane's sum in that order. The
+     * per-head kernels are calls of their own, as {@link #halfBlockScores}, to keep C2 inlining them whole.
+     */
+    private void halfWeightedValues(KvCache cache, int[] values, int slot, int T, float[] out, int outOff) {
+        int HD = headDim, D = heads * HD;
+        java.util.Arrays.fill(out, outOff, outOff + D, 0.0f);
+        int t = 0;
+        for (; t + 2 <= T; t += 2) {
+            int pair = cache.valuePair(slot, t);
+            for (int h = 0; h < heads; h++) {
+                addHalfPair(values, pair + (h / kvGroup) * HD, scores[h * stride + t], scores[h * stride + t + 1], out, outOff + h * HD);
+            }
+        }
+        // The last position, even, is the low halves: the high ones (position T, or an older
+        // sequence's) get weight 0, and 0 times a finite half adds a zero, which leaves the sum as
+        // it is (in run.c's order it is never -0; fused, a -0 sum would become +0).
+        if (t < T) {
+            int pair = cache.valuePair(slot, t);
+            for (int h = 0; h < heads; h++) {
+                addHalfPair(values, pair + (h / kvGroup) * HD, scores[h * stride + t], 0.0f, out, outOff + h * HD);
+            }
+        }
+    }
+
+    /** out[o, o + HD) += a0 * (low halves at v) then + a1 * (high halves at v). */
+    private void addHalfPair(int[] values, int v, float a0, float a1, float[] out, int o) {
+        FloatVector w0 = FloatVector.broadcast(F, a0), w1 = FloatVector.broadcast(F, a1);
+        int d = 0;
+        for (; d < headDim / LANES * LANES; d += LANES) {
+            IntVector x = IntVector.fromArray(I, values, v + d);
+            FloatVector acc = madd(w0, lowHalves(x), FloatVector.fromArray(F, out, o + d));
+            madd(w1, highHalves(x), acc).intoArray(out, o + d);
+        }
+        for (; d < headDim; d++) {
+            int x = values[v + d];
+            out[o + d] = madd(a1, Half.toFloat(x >>> 16), madd(a0, Half.toFloat(x), out[o + d]));
+        }
+    }
+
+    /** The halves in the low 16 bits of each lane, as floats (exact). */
+    static FloatVector lowHalves(IntVector pairs) {
+        return highHalves(pairs.lanewise(VectorOperators.LSHL, 16));
+    }
+
+    /**
+     * The halves in the high 16 bits of each lane, as floats (exact), as {@link Half#toFloat}: an
+     * arithmetic shift by 3 puts the exponent and mantissa where a float's bits hold them (the sign
+     * stays at bit 31); read as a float and scaled by 2^112 that is the half's value, subnormals
+     * included. Exponent 31 is not special-cased (the cache saturates instead of storing infinity,
+     * so only a NaN, which the model produced, reads back wrong, as a number of 65536 or more):
+     * the three more operations it takes push the kernels past C2's inlining budget (measured:
+     * their vectors boxed, 0.5-1.1 MB per step).
+     */
+    static FloatVector highHalves(IntVector pairs) {
+        IntVector bits = pairs.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000);
+        return ((FloatVector) bits.reinterpretAsFloats()).mul(HALF_SCALE);
+    }
+
+    private static final float HALF_SCALE = 0x1p112f;
 }

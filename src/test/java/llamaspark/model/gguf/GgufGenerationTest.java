@@ -15,6 +15,7 @@ import llamaspark.generate.EndTokens;
 import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GenerationResult;
 import llamaspark.generate.GeneratorOptions;
+import llamaspark.model.KvPrecision;
 import llamaspark.model.LlamaMath;
 import llamaspark.model.kernel.Backend;
 import llamaspark.profile.StageProfile;
@@ -26,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The engine on llama.cpp's own GGUF files of aidreams260K (F32 and Q8_0, dequantized at load)
  * gives llama.cpp's greedy tokens: 64 ids, EOS not stopping, the prompt encoded by the file's
- * own vocabulary.
+ * own vocabulary; with a float32 KV cache and with a half-precision one (llama.cpp's default).
  */
 class GgufGenerationTest {
 
@@ -35,16 +36,18 @@ class GgufGenerationTest {
         try (Stream<Path> files = Files.list(GgufOracleFilesTest.DIR)) {
             for (Path txt : files.filter(p -> p.getFileName().toString().startsWith("llamacpp-")).sorted().toList()) {
                 for (Backend b : Backend.values()) {
-                    out.add(Arguments.of(txt.getFileName().toString(), b));
+                    for (KvPrecision kv : KvPrecision.values()) {
+                        out.add(Arguments.of(txt.getFileName().toString(), b, kv));
+                    }
                 }
             }
         }
         return out.stream();
     }
 
-    @ParameterizedTest(name = "{0} on {1}")
+    @ParameterizedTest(name = "{0} on {1}, {2} KV cache")
     @MethodSource("cases")
-    void matchesLlamaCpp(String oracleName, Backend backend) throws IOException {
+    void matchesLlamaCpp(String oracleName, Backend backend, KvPrecision kv) throws IOException {
         // llamacpp-aidreams260K-<type>-<prompt>.txt
         String[] parts = oracleName.replace(".txt", "").split("-", 4);
         Path gguf = GgufOracleFilesTest.DIR.resolve("aidreams260K-" + parts[2] + ".gguf");
@@ -63,7 +66,7 @@ class GgufGenerationTest {
         GenerationRequest request = new GenerationRequest(oracleName, null, encoded,
                 new SamplingParams(0f, 0.9f, 0, 0f, 1L), expected.length, List.of());
         BatchGenerator.create(model.weights(), model.tokenizer(),
-                        GeneratorOptions.of(backend, 1).withEnds(EndTokens.NONE), StageProfile.disabled())
+                        GeneratorOptions.of(backend, 1).withEnds(EndTokens.NONE).withKvCache(kv), StageProfile.disabled())
                 .run(List.of(request).iterator(), results::add);
         assertArrayEquals(expected, results.get(0).completionTokens(), "generated ids");
     }

@@ -8,7 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import jdk.incubator.vector.IntVector;
+import llamaspark.model.Half;
 import llamaspark.model.KvCache;
+import llamaspark.model.KvPrecision;
 import llamaspark.model.LayerOps;
 import llamaspark.model.LlamaConfig;
 import llamaspark.model.MatrixLayout;
@@ -32,8 +35,8 @@ class VectorOpsTest {
         return x;
     }
 
-    private static KvCache filledCache(Random r) {
-        KvCache cache = new KvCache(C, 3);
+    private static KvCache filledCache(Random r, KvPrecision kv) {
+        KvCache cache = new KvCache(C, 3, kv);
         for (int slot = 0; slot < 3; slot++) {
             for (int pos = 0; pos < C.seqLen(); pos++) {
                 cache.store(0, slot, pos, random(r, 2 * C.kvDim(), 1.0), 0, C.kvDim());
@@ -44,8 +47,13 @@ class VectorOpsTest {
 
     /** softmax, swiglu and attention outputs, concatenated. */
     static float[] compute(LayerOps ops, long seed) {
+        return compute(ops, seed, KvPrecision.F32);
+    }
+
+    /** {@link #compute(LayerOps, long)} with a KV cache of {@code kv} precision. */
+    static float[] compute(LayerOps ops, long seed, KvPrecision kv) {
         Random r = new Random(seed);
-        KvCache cache = filledCache(r);
+        KvCache cache = filledCache(r, kv);
         float[] soft = random(r, 1003, 4.0);
         ops.softmax(soft, 0, soft.length);
         float[] h = random(r, 2 * 203, 3.0);
@@ -72,6 +80,90 @@ class VectorOpsTest {
                 assertEquals(Float.floatToRawIntBits(scalar[i]), Float.floatToRawIntBits(vector[i]), "seed " + seed + " value " + i);
             }
         }
+    }
+
+    @Test
+    void runCOrderIsScalarBitForBitFromAHalfCache() {
+        for (long seed = 1; seed <= 5; seed++) {
+            float[] scalar = compute(new ScalarOps(C), seed, KvPrecision.F16);
+            float[] vector = compute(VectorOps.create(C, false), seed, KvPrecision.F16);
+            for (int i = 0; i < scalar.length; i++) {
+                assertEquals(Float.floatToRawIntBits(scalar[i]), Float.floatToRawIntBits(vector[i]), "seed " + seed + " value " + i);
+            }
+        }
+    }
+
+    /** Attention from a half cache is float32's within the half's rounding (2^-11 relative per value), and does round. */
+    @Test
+    void halfCacheAttentionIsFloat32sWithinHalfRounding() {
+        int attention = C.dim() * 4;
+        for (boolean fused : new boolean[] {false, true}) {
+            float[] f32 = compute(VectorOps.create(C, fused), 4), f16 = compute(VectorOps.create(C, fused), 4, KvPrecision.F16);
+            int from = f32.length - attention;
+            for (int i = 0; i < from; i++) {
+                assertEquals(Float.floatToRawIntBits(f32[i]), Float.floatToRawIntBits(f16[i]), "softmax and swiglu do not use the cache");
+            }
+            double worst = 0;
+            for (int i = from; i < f32.length; i++) {
+                worst = Math.max(worst, Math.abs(f32[i] - f16[i]));
+            }
+            assertTrue(worst > 0 && worst < 5e-3, "fused " + fused + ": largest difference " + worst);
+        }
+    }
+
+    @Test
+    void fusedFromAHalfCacheIsWithinRounding() {
+        float[] scalar = compute(new ScalarOps(C), 9, KvPrecision.F16), fused = compute(VectorOps.create(C, true), 9, KvPrecision.F16);
+        for (int i = 0; i < scalar.length; i++) {
+            assertEquals(scalar[i], fused[i], 2e-5 * Math.max(1, Math.abs(scalar[i])), "value " + i);
+        }
+    }
+
+    /** The vector widening gives {@link Half#toFloat}'s bits for every finite half, in either half of a lane. */
+    @Test
+    void halvesWidenExactly() {
+        int[] pairs = new int[Simd.LANES];
+        float[] low = new float[Simd.LANES], high = new float[Simd.LANES];
+        for (int base = 0; base < 0x10000; base += Simd.LANES) {
+            for (int j = 0; j < Simd.LANES; j++) {
+                int h = base + j, other = (h * 7919) & 0xFFFF;
+                pairs[j] = (h & 1) == 0 ? h | other << 16 : other | h << 16;
+            }
+            IntVector v = IntVector.fromArray(Simd.I, pairs, 0);
+            VectorOps.lowHalves(v).intoArray(low, 0);
+            VectorOps.highHalves(v).intoArray(high, 0);
+            for (int j = 0; j < Simd.LANES; j++) {
+                int h = base + j;
+                if ((h & 0x7C00) == 0x7C00) {
+                    continue; // infinity and NaN: never stored (the cache saturates), not special-cased
+                }
+                float got = (h & 1) == 0 ? low[j] : high[j];
+                assertEquals(Float.floatToRawIntBits(Half.toFloat(h)), Float.floatToRawIntBits(got), "half " + Integer.toHexString(h));
+            }
+        }
+    }
+
+    /** Past the half's range the cache keeps the largest half, not infinity; values within it round to the nearest half. */
+    @Test
+    void halfCacheSaturatesAndRounds() {
+        KvCache cache = new KvCache(C, 2, KvPrecision.F16);
+        float[] src = new float[2 * C.kvDim()];
+        for (int i = 0; i < src.length; i++) {
+            src[i] = i % 4 == 0 ? 70000f * (i % 8 == 0 ? 1 : -1) : i % 4 == 1 ? Float.NEGATIVE_INFINITY : (i - 50) * 0.37f;
+        }
+        for (int pos = 0; pos < 3; pos++) {
+            cache.store(0, 1, pos, src, 0, C.kvDim());
+        }
+        for (int pos = 0; pos < 3; pos++) {
+            for (int i = 0; i < C.kvDim(); i++) {
+                float k = src[i], v = src[C.kvDim() + i];
+                assertEquals(Half.toFloat(Half.fromFloat(Math.max(-65504f, Math.min(65504f, k)))), cache.key(0, 1, pos, i), "key " + i);
+                assertEquals(Half.toFloat(Half.fromFloat(Math.max(-65504f, Math.min(65504f, v)))), cache.value(0, 1, pos, i), "value " + i);
+            }
+        }
+        assertEquals(65504f, cache.key(0, 1, 2, 0));
+        assertEquals(-65504f, cache.key(0, 1, 2, 1));
+        assertEquals(0f, cache.key(0, 0, 2, 0), "another slot is untouched");
     }
 
     @Test

@@ -163,10 +163,11 @@ public record RunData(String label, JsonNode run, List<StageRow> stages, List<Pa
         }
     }
 
-    /** A run's one-line description for comparisons: label, batch size, backend, partitions. */
+    /** A run's one-line description for comparisons: label, batch size, backend (and a half KV cache), partitions. */
     public String caption() {
         JsonNode p = run.path("parameters");
-        return label + " (batch " + p.path("batch_size").asText("?") + ", " + p.path("backend").asText("?")
+        String kv = p.path("kv_cache").asText("f32").equals("f32") ? "" : ", " + p.path("kv_cache").asText() + " KV cache";
+        return label + " (batch " + p.path("batch_size").asText("?") + ", " + p.path("backend").asText("?") + kv
                 + ", " + p.path("partitions").asText("?") + " partitions)";
     }
 

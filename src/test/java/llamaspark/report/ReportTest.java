@@ -409,11 +409,14 @@ class ReportTest {
         assertEquals(0, Main.run("report", out.toString()));
         assertEquals(written, Files.readString(out.resolve("report.html")), "rebuilt from the Parquet output alone");
 
-        Path other = job("out-b1", "--prompts", "data/prompts.jsonl", "--partitions", "2", "--batch-size", "1");
+        Path other = job("out-b1", "--prompts", "data/prompts.jsonl", "--partitions", "2", "--batch-size", "1", "--kv-cache", "f16");
         Path compare = dir.resolve("compare.html");
         assertEquals(0, Main.run("report", out.toString(), other.toString(), "--out", compare.toString()));
         Document doc = report(compare);
         assertEquals(List.of("out-b4", "out-b1"), doc.select("#runs li").eachAttr("data-label"));
+        assertTrue(doc.select("#runs li").get(1).text().startsWith("out-b1 (batch 1, vector-fma, f16 KV cache, 2 partitions)"),
+                doc.select("#runs li").get(1).text());
+        assertFalse(doc.select("#runs li").get(0).text().contains("KV cache"), "float32, the default, goes unsaid");
         List<List<Row>> summaries = List.of(table(out, "stage_summary"), table(other, "stage_summary"));
         for (int i = 0; i < 2; i++) {
             for (Row r : summaries.get(i)) {

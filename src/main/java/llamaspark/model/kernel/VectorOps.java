@@ -239,34 +239,19 @@ public abstract class VectorOps implements LayerOps {
 
     /**
      * {@link #scores} from a half cache: each int vector holds components d (low halves) and d + 1
-     * (high halves) of a block's positions, added to each lane's sum in that order. Two blocks of
-     * one head per call: the widening takes more instructions than the multiply-adds, so two
-     * sums hide their latency, and the small kernel keeps C2 inlining every vector operation
-     * (a four-sum loop here outgrew its inlining budget and boxed its vectors).
+     * (high halves) of a block's positions, added to each lane's sum in that order. One block of
+     * one head per call, a kernel small enough for C2 to inline every vector operation in it: with
+     * two blocks (or {@link #scores}' two blocks of two heads) the widening pushed it past C2's
+     * inlining budget and its vectors were boxed (4-28 MB allocated per step, measured).
      */
     private void halfScores(KvCache cache, int[] keys, int slot, float[] q, int qOff, int T) {
         int blocks = (T + LANES - 1) / LANES, HD = headDim, kvHeadSize = HD / 2 * LANES;
-        int blockSize = KvCache.BLOCK * cache.kvDim() / 2;
         for (int b = 0; b < blocks; b++) {
             int block = cache.keyBlock(slot, b);
             for (int h = 0; h < heads; h++) {
                 halfBlockScores(keys, block + (h / kvGroup) * kvHeadSize, q, qOff + h * HD, h * stride + b * LANES);
             }
         }
-    }
-
-    /** The scores of one head over the half key blocks at {@code k} and {@code k + next}, into {@code scores[o, o + 2 LANES)}. */
-    private void halfBlockPairScores(int[] keys, int k, int next, float[] q, int q0, int o) {
-        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
-        for (int p = 0; p < headDim / 2; p++) {
-            FloatVector a = FloatVector.broadcast(F, q[q0 + 2 * p]), c = FloatVector.broadcast(F, q[q0 + 2 * p + 1]);
-            IntVector x0 = IntVector.fromArray(I, keys, k + p * LANES), x1 = IntVector.fromArray(I, keys, k + next + p * LANES);
-            s0 = madd(c, highHalves(x0), madd(a, lowHalves(x0), s0));
-            s1 = madd(c, highHalves(x1), madd(a, lowHalves(x1), s1));
-        }
-        FloatVector scale = FloatVector.broadcast(F, sqrtHeadDim);
-        s0.div(scale).intoArray(scores, o);
-        s1.div(scale).intoArray(scores, o + LANES);
     }
 
     /** The scores of one head over one half key block (at {@code k}), into {@code scores[o, o + LANES)}. */

@@ -242,7 +242,7 @@ public abstract class VectorOps implements LayerOps {
      * (high halves) of a block's positions, added to each lane's sum in that order. One block of
      * one head per call, a kernel small enough for C2 to inline every vector operation in it: with
      * two blocks (or {@link #scores}' two blocks of two heads) the widening pushed it past C2's
-     * inlining budget and its vectors were boxed (4-28 MB allocated per step, measured).
+     * inlining budget and its vectors were boxed (7-44 MB allocated per step in a harness).
      */
     private void halfScores(KvCache cache, int[] keys, int slot, float[] q, int qOff, int T) {
         int blocks = (T + LANES - 1) / LANES, HD = headDim, kvHeadSize = HD / 2 * LANES;

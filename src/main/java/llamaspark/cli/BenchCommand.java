@@ -13,6 +13,7 @@ import llamaspark.generate.GenerationRequest;
 import llamaspark.generate.GeneratorOptions;
 import llamaspark.model.LlamaConfig;
 import llamaspark.model.LlamaWeights;
+import llamaspark.model.kernel.HugePages;
 import llamaspark.model.kernel.MemoryBandwidth;
 import llamaspark.profile.Stage;
 import llamaspark.model.LoadedModel;
@@ -159,6 +160,7 @@ final class BenchCommand implements Callable<Integer> {
         double iterationMs = decode.totalMillis(Stage.GENERATE_ITERATION) / iterations;
         double gb = bandwidth / 1e9, floorMs = weightBytes / bandwidth * 1e3, kvMs = kvBytes / bandwidth * 1e3;
         System.out.printf(Locale.ROOT, "memory: %.2f GB/s streaming read (one thread, best of 5 passes over %d MB)%n", gb, BANDWIDTH_MB);
+        System.out.println(HugePages.describe());
         System.out.printf(Locale.ROOT, "weight floor: %.1f MB of weights per step / %.2f GB/s = %.3f ms; decode %.3f ms/step = %.2fx the floor%n",
                 weightBytes / 1e6, gb, floorMs, stepMs, stepMs / floorMs);
         System.out.printf(Locale.ROOT, "attention bound: %.2f MB of keys and values per step / %.2f GB/s = %.3f ms;"

@@ -113,8 +113,27 @@ class LocalClusterIT {
                 assertEquals(1, e.get("model_materialisations").asInt(), "one model copy per executor JVM: " + e);
             }
             assertEquals(16, report.at("/rows/ok").asInt());
+            assertExecutorsOnHugePages(report.at("/cluster/app_id").asText());
         } finally {
             spark.stop();
+        }
+    }
+
+    /**
+     * conf/spark-defaults.conf starts executors with -XX:+UseTransparentHugePages: each executor's
+     * stderr (the Workers' work directories) opens with the command the Worker ran.
+     */
+    private static void assertExecutorsOnHugePages(String appId) throws IOException {
+        Path state = Path.of(System.getenv().getOrDefault("LOCAL_CLUSTER_DIR", "target/local-cluster"));
+        List<Path> stderr;
+        try (var files = java.nio.file.Files.walk(state, 4)) {
+            stderr = files.filter(f -> f.getFileName().toString().equals("stderr") && f.getParent().getParent().getFileName().toString().equals(appId))
+                    .toList();
+        }
+        assertEquals(2, stderr.size(), "an executor log per worker for " + appId + ": " + stderr);
+        for (Path f : stderr) {
+            String command = java.nio.file.Files.readAllLines(f, StandardCharsets.UTF_8).get(0);
+            assertTrue(command.startsWith("Spark Executor Command:") && command.contains("\"-XX:+UseTransparentHugePages\""), command);
         }
     }
 

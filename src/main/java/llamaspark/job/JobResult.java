@@ -1,5 +1,6 @@
 package llamaspark.job;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -113,10 +114,11 @@ public final class JobResult {
 
     /** What one executor did: its tasks summed. */
     @JsonPropertyOrder({"executor_id", "host", "partitions", "rows", "completion_tokens", "task_seconds",
-        "model_materialisations", "model_load", "tokens_per_second"})
+        "model_materialisations", "model_load", "huge_pages_mb", "tokens_per_second"})
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record ExecutorSummary(String executorId, String host, long partitions, long rows, long completionTokens,
-                                  double taskSeconds, int modelMaterialisations, ModelLoad modelLoad) {
+                                  double taskSeconds, int modelMaterialisations, ModelLoad modelLoad,
+                                  @JsonIgnore long hugePageBytes) {
         ExecutorSummary plus(TaskProfile t) {
             ExecutorModels.Stats m = t.modelLoad();
             // The JVM's counters only grow: its last task's figures are the executor's.
@@ -126,7 +128,18 @@ public final class JobResult {
                     Math.max(m.hostCopiesReplaced(), modelLoad == null ? 0 : modelLoad.hostCopiesReplaced()));
             return new ExecutorSummary(executorId, host, partitions + 1, rows + t.rows(),
                     completionTokens + t.completionTokens(), taskSeconds + t.taskNanos() / 1e9,
-                    Math.max(modelMaterialisations, t.modelMaterialisations()), load);
+                    Math.max(modelMaterialisations, t.modelMaterialisations()), load,
+                    Math.max(hugePageBytes, t.hugePageBytes()));
+        }
+
+        /**
+         * MB of the executor JVM's memory on transparent huge pages as its last task ended (the
+         * largest its tasks saw); null where the system does not say. 0 means 4 KB pages, which
+         * slow the decode loop (README: Engine semantics, memory pages).
+         */
+        @JsonProperty("huge_pages_mb")
+        public Long hugePagesMb() {
+            return hugePageBytes < 0 ? null : Math.round(hugePageBytes / 1048576.0);
         }
 
         /** Completion tokens per task-second. */
@@ -152,7 +165,7 @@ public final class JobResult {
     public Map<String, ExecutorSummary> executors() {
         Map<String, ExecutorSummary> out = new TreeMap<>();
         for (TaskProfile t : tasks) {
-            out.computeIfAbsent(t.executorId(), id -> new ExecutorSummary(id, t.host(), 0, 0, 0, 0.0, 0, null));
+            out.computeIfAbsent(t.executorId(), id -> new ExecutorSummary(id, t.host(), 0, 0, 0, 0.0, 0, null, -1));
             out.computeIfPresent(t.executorId(), (id, e) -> e.plus(t));
         }
         return out;
@@ -169,8 +182,11 @@ public final class JobResult {
                 wallSeconds, completionTokens() / wallSeconds, partitions, executors().size(), master));
         sb.append("driver: ").append(phasesLine()).append(System.lineSeparator());
         for (ExecutorSummary e : executors().values()) {
-            sb.append(String.format(Locale.ROOT, "  executor %-8s %5d rows %8d tokens %8.2f task-s %8.1f tok/s%n",
-                    e.executorId(), e.rows(), e.completionTokens(), e.taskSeconds(), e.tokensPerSecond()));
+            Long huge = e.hugePagesMb();
+            sb.append(String.format(Locale.ROOT, "  executor %-8s %5d rows %8d tokens %8.2f task-s %8.1f tok/s%s%n",
+                    e.executorId(), e.rows(), e.completionTokens(), e.taskSeconds(), e.tokensPerSecond(),
+                    huge == null ? "" : huge > 0 ? String.format(Locale.ROOT, "  %d MB on huge pages", huge)
+                            : "  4 KB pages only: start executors with -XX:+UseTransparentHugePages (README: Engine semantics)"));
         }
         sb.append("output: ").append(outDir).append(System.lineSeparator());
         return sb.toString();

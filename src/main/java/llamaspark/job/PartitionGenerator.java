@@ -5,6 +5,7 @@ import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import llamaspark.model.kernel.HugePages;
 import llamaspark.BadInputException;
 import llamaspark.generate.BatchGenerator;
 import llamaspark.generate.GenerationRequest;
@@ -138,7 +139,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                     finished.flush();
                     profiles.add(new TaskProfile(executorId, host, partitionId, profile, rows, failed,
                             generator.promptTokens(), generator.generatedTokens(), System.nanoTime() - start,
-                            ExecutorModels.opens(ref), ExecutorModels.stats(ref, opened)));
+                            ExecutorModels.opens(ref), ExecutorModels.stats(ref, opened), HugePages.processBytes()));
                 }
             }
             return !ready.isEmpty();

@@ -38,7 +38,7 @@ public final class ReportPage {
             th{background:#f3f5f9}td.l,th.l{text-align:left}
             td.mono,code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px}
             td.wrap{max-width:520px;overflow-wrap:anywhere;text-align:left}
-            tr.slow td{background:#fdecea}
+            tr.slow td,td.slow{background:#fdecea}
             svg.chart{display:block;margin:8px 0;max-width:100%;height:auto}
             svg .lbl{font:11px system-ui,"DejaVu Sans",sans-serif;fill:#1d2330}
             svg .end{text-anchor:end}svg .mid{text-anchor:middle}
@@ -178,7 +178,7 @@ public final class ReportPage {
                 + Math.round(SLOW * 100) + "% of the median is red.");
         Svg.hbars(parent, "executor-chart", bars, "completion tokens per task-second by executor");
         Element tb = table(parent, "executors", "<Executor", "<Host", "Partitions", "Rows", "Completion tokens",
-                "Task time (s)", "Tokens/s", "generate.iteration (ms)");
+                "Task time (s)", "Tokens/s", "generate.iteration (ms)", "Huge pages (MB)");
         for (RunData.ExecutorRow e : executors) {
             Element tr = tb.appendElement("tr").attr("data-executor", e.executorId())
                     .attr("data-partitions", Long.toString(e.partitions())).attr("data-rows", Long.toString(e.rows()))
@@ -197,6 +197,15 @@ public final class ReportPage {
             tr.appendElement("td").text(num(e.taskSeconds(), 2));
             tr.appendElement("td").text(num(e.tokensPerSecond(), 1));
             tr.appendElement("td").text(num(e.engineMs(), 1));
+            // 0 MB: the executor's heap on 4 KB pages, which slow the decode loop (README: Engine semantics).
+            Element huge = tr.appendElement("td").text(e.hugePagesMb() == null ? "n/a" : e.hugePagesMb() == 0 ? "0 (4 KB pages)"
+                    : Long.toString(e.hugePagesMb()));
+            if (e.hugePagesMb() != null) {
+                tr.attr("data-huge-pages-mb", Long.toString(e.hugePagesMb()));
+                if (e.hugePagesMb() == 0) {
+                    huge.addClass("slow");
+                }
+            }
         }
     }
 

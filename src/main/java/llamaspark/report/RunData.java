@@ -48,7 +48,7 @@ public record RunData(String label, JsonNode run, List<StageRow> stages, List<Pa
 
     /** One executor, as run.json sums it, with its engine time from stage_timings. */
     public record ExecutorRow(String executorId, String host, long partitions, long rows, long completionTokens,
-                              double taskSeconds, double tokensPerSecond, double engineMs) {
+                              double taskSeconds, double tokensPerSecond, double engineMs, Long hugePagesMb) {
     }
 
     /** An error row as generations holds it. */
@@ -101,7 +101,9 @@ public record RunData(String label, JsonNode run, List<StageRow> stages, List<Pa
             String id = e.path("executor_id").asText();
             executors.add(new ExecutorRow(id, e.path("host").asText(), e.path("partitions").asLong(),
                     e.path("rows").asLong(), e.path("completion_tokens").asLong(), e.path("task_seconds").asDouble(),
-                    e.path("tokens_per_second").asDouble(), executorEngineMs.getOrDefault(id, 0.0)));
+                    e.path("tokens_per_second").asDouble(), executorEngineMs.getOrDefault(id, 0.0),
+                    // null: not said (a run.json from before the field, or a system without the figure)
+                    e.path("huge_pages_mb").isNumber() ? e.path("huge_pages_mb").asLong() : null));
         }
         List<PartitionRow> partitions = new ArrayList<>();
         g.byPartition().forEach((k, p) -> partitions.add(new PartitionRow(k.partitionId(), k.executorId(),

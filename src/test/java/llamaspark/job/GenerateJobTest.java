@@ -727,6 +727,9 @@ class GenerateJobTest {
             assertEquals(3, run.at("/parameters/partitions").asInt());
             for (JsonNode e : run.get("executors")) {
                 assertEquals(1, e.get("model_materialisations").asInt(), "three tasks, two jobs, one open: " + e);
+                if (llamaspark.model.kernel.HugePagesTest.kernelAllowsThem()) { // this JVM, the local executor, runs with -XX:+UseTransparentHugePages
+                    assertTrue(e.get("huge_pages_mb").asLong() > 0, e::toString);
+                }
                 assertEquals("path", e.at("/model_load/fetched").asText());
                 assertTrue(e.at("/model_load/open_seconds").asDouble() > 0, e::toString);
             }

@@ -111,6 +111,9 @@ class LocalClusterIT {
             assertEquals(2, report.at("/cluster/executor_count").asInt());
             for (JsonNode e : report.get("executors")) {
                 assertEquals(1, e.get("model_materialisations").asInt(), "one model copy per executor JVM: " + e);
+                if (llamaspark.model.kernel.HugePagesTest.kernelAllowsThem()) {
+                    assertTrue(e.get("huge_pages_mb").asLong() > 0, "the executor's heap on huge pages: " + e);
+                }
             }
             assertEquals(16, report.at("/rows/ok").asInt());
             assertExecutorsOnHugePages(report.at("/cluster/app_id").asText());

@@ -163,6 +163,10 @@ class ReportTest {
             assertEquals(e.path("completion_tokens").asLong(), l(tr, "data-completion-tokens"));
             assertEquals(e.path("task_seconds").asDouble(), d(tr, "data-task-seconds"));
             assertEquals(e.path("tokens_per_second").asDouble(), d(tr, "data-tokens-per-second"));
+            assertEquals(e.path("huge_pages_mb").isNumber(), tr.hasAttr("data-huge-pages-mb"), e::toString);
+            if (e.path("huge_pages_mb").isNumber()) {
+                assertEquals(e.path("huge_pages_mb").asLong(), l(tr, "data-huge-pages-mb"));
+            }
         }
         assertEquals(run.path("executors").size(), doc.select("#executor-chart g.bar").size());
         for (JsonNode t : run.path("tasks")) {

@@ -45,14 +45,19 @@ public final class HugePages {
         }
     }
 
+    /** Bytes of this process's anonymous memory on huge pages now; -1 where the system does not say. */
+    public static long processBytes() {
+        String smaps = read(SMAPS);
+        return smaps == null ? -1 : anonHugeBytes(smaps);
+    }
+
     /**
      * One line for {@code bench}: how much of this process is on huge pages now, the kernel's mode
      * and the JVM flag; call it once the large arrays are in use.
      */
     public static String describe() {
         String mode = read(MODE) == null ? null : mode(read(MODE));
-        String smaps = read(SMAPS);
-        long huge = smaps == null ? -1 : anonHugeBytes(smaps);
+        long huge = processBytes();
         String flag = "-XX:" + (jvmFlag() ? "+" : "-") + "UseTransparentHugePages";
         if (mode == null || huge < 0) {
             return "pages: no transparent huge pages on this system (" + flag + ")";

@@ -10,7 +10,17 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /** Reading the kernel's huge-page mode and this process's huge-page memory, and that the tests' JVM has them. */
-class HugePagesTest {
+public class HugePagesTest {
+    /** Whether this machine's kernel gives huge pages to a JVM that asks (mode madvise or always). */
+    public static boolean kernelAllowsThem() throws java.io.IOException {
+        Path mode = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+        if (!Files.isReadable(mode)) {
+            return false;
+        }
+        String m = HugePages.mode(Files.readString(mode));
+        return "madvise".equals(m) || "always".equals(m);
+    }
+
     @Test
     void theSelectedModeIsTheBracketedWord() {
         assertEquals("madvise", HugePages.mode("always [madvise] never\n"));
@@ -35,16 +45,14 @@ class HugePagesTest {
     /** The pom starts the tests' JVMs as jobs/llamaspark starts its own: with huge pages for the heap. */
     @Test
     void thisJvmHasItsHeapOnHugePagesWhereTheKernelAllowsThem() throws Exception {
-        Path mode = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
-        assumeTrue(Files.isReadable(mode), "a Linux kernel with transparent huge pages");
-        String m = HugePages.mode(Files.readString(mode));
-        assumeTrue("madvise".equals(m) || "always".equals(m), "huge pages not disabled: " + m);
+        assumeTrue(kernelAllowsThem(), "a Linux kernel that gives huge pages when asked");
         assertTrue(HugePages.jvmFlag(), "-XX:+UseTransparentHugePages");
         float[] big = new float[64 << 20 >> 2]; // 64 MB of heap, touched
         for (int i = 0; i < big.length; i += 1024) {
             big[i] = i;
         }
         String line = HugePages.describe();
+        assertTrue(HugePages.processBytes() > 0, line);
         assertTrue(big[1024] == 1024f && line.matches("pages: [1-9][0-9]* MB of this JVM's memory on transparent huge pages .*"), line);
     }
 }

@@ -56,7 +56,8 @@ public final class HugePages {
      * and the JVM flag; call it once the large arrays are in use.
      */
     public static String describe() {
-        String mode = read(MODE) == null ? null : mode(read(MODE));
+        String enabled = read(MODE);
+        String mode = enabled == null ? null : mode(enabled);
         long huge = processBytes();
         String flag = "-XX:" + (jvmFlag() ? "+" : "-") + "UseTransparentHugePages";
         if (mode == null || huge < 0) {

@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 /**
  * Whether this JVM's memory sits on Linux transparent huge pages. The decode step streams every
  * weight and the KV cache; on 4 KB pages each 4 KB costs a TLB miss, and on this project's
- * machines a B=32 step took 1.3-3.8x as long for it (README, issue 12's seventh pass). The kernel gives
+ * machines a B=32 step took 1.2-3.8x as long for it (README, issue 12's seventh pass). The kernel gives
  * the heap huge pages when its mode is {@code always}, or {@code madvise} with the JVM started
  * with {@code -XX:+UseTransparentHugePages} (jobs/llamaspark does).
  */

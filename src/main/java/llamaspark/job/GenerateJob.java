@@ -90,6 +90,7 @@ public final class GenerateJob {
             err.println("llamaspark job: " + e.getMessage());
             return 2;
         }
+        SparkWarmUp.start();
         // The classic (in-process) builder directly: SparkSession.builder() finds it through Scala
         // reflection, whose first use costs the driver about a second of start-up.
         org.apache.spark.sql.classic.SparkSession.Builder builder =

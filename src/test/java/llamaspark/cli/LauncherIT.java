@@ -100,4 +100,41 @@ class LauncherIT {
         assertEquals(0, off.exit(), off.out());
         assertFalse(off.out().contains("llamaspark.cli.Main source: shared objects file"), "LLAMASPARK_CDS=off maps nothing");
     }
+
+    /**
+     * spark-floor goes through the job's launch (SparkSubmit, conf/spark-defaults.conf): it counts
+     * the prompt file's lines, writes them as Parquet and times the three phases; an existing
+     * --out is refused in one line, and left as it was.
+     */
+    @Test
+    void sparkFloorTimesASessionAReadAndAWrite(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("floor");
+        List<String> command = List.of("jobs/llamaspark", "spark-floor", "--master", "local[1]", "--prompts", "data/prompts.txt",
+                "--out", out.toString());
+        Run run = launch(command);
+        assertEquals(0, run.exit(), run.out());
+        long lines = Files.readAllLines(Path.of("data", "prompts.txt")).size();
+        String line = run.out().lines().filter(l -> l.startsWith("spark floor: ")).findFirst().orElseThrow();
+        assertTrue(line.matches("spark floor: " + lines
+                + " lines; session [0-9.]+ s, read and count [0-9.]+ s, write [0-9.]+ s; JVM start to end [0-9.]+ s"), line);
+        assertTrue(Files.exists(out.resolve("_SUCCESS")), "the lines were written");
+        try (Stream<Path> s = Files.list(out)) {
+            assertTrue(s.anyMatch(p -> p.getFileName().toString().endsWith(".parquet")), "as Parquet");
+        }
+
+        Files.writeString(out.resolve("keep.txt"), "mine");
+        Run again = launch(command);
+        assertEquals(2, again.exit(), again.out());
+        assertTrue(again.out().contains("llamaspark spark-floor: " + out + " exists; give a directory that does not"), again.out());
+        assertEquals("mine", Files.readString(out.resolve("keep.txt")));
+    }
+
+    private static Run launch(List<String> command) throws IOException, InterruptedException {
+        File log = File.createTempFile("llamaspark-launcher", ".log");
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log);
+        pb.environment().put("LLAMASPARK_CDS", "off");
+        Process p = pb.start();
+        assertTrue(p.waitFor(180, TimeUnit.SECONDS), "the launcher finished");
+        return new Run(p.exitValue(), Files.readString(log.toPath(), StandardCharsets.UTF_8));
+    }
 }

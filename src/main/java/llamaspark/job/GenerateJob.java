@@ -91,14 +91,7 @@ public final class GenerateJob {
             return 2;
         }
         SparkWarmUp.start();
-        // The classic (in-process) builder directly: SparkSession.builder() finds it through Scala
-        // reflection, whose first use costs the driver about a second of start-up.
-        org.apache.spark.sql.classic.SparkSession.Builder builder =
-                org.apache.spark.sql.classic.SparkSession.builder().appName("llamaspark");
-        if (!new org.apache.spark.SparkConf().contains("spark.master")) {
-            builder.master("local[*]");
-        }
-        SparkSession spark = builder.getOrCreate();
+        SparkSession spark = session("llamaspark");
         try {
             JobResult result = execute(spark, options, err);
             out.print(result.report());
@@ -114,6 +107,20 @@ public final class GenerateJob {
         } finally {
             spark.stop();
         }
+    }
+
+    /**
+     * The session a job's driver runs on: local[*] unless spark-submit set a master. The classic
+     * (in-process) builder directly: SparkSession.builder() finds it through Scala reflection,
+     * whose first use costs the driver about a second of start-up.
+     */
+    static SparkSession session(String appName) {
+        org.apache.spark.sql.classic.SparkSession.Builder builder =
+                org.apache.spark.sql.classic.SparkSession.builder().appName(appName);
+        if (!new org.apache.spark.SparkConf().contains("spark.master")) {
+            builder.master("local[*]");
+        }
+        return builder.getOrCreate();
     }
 
     /** A user's mistake, even when a Spark task threw it and Spark wrapped it. */

@@ -36,25 +36,27 @@ public final class SparkFloor implements Callable<Integer> {
         System.exit(new CommandLine(new SparkFloor(System.out)).execute(args));
     }
 
-    /** Session, read and count, write, each timed; prints one line and returns 0 (2 when --out exists). */
+    /** Session, read and count, write, each timed; prints one line and returns 0 (2: a prompt path is missing, or --out exists). */
     @Override
     public Integer call() throws java.io.IOException {
         DriverPhases phases = new DriverPhases();
-        // The job's builder (GenerateJob.run): the classic one directly, local[*] unless spark-submit set a master.
-        org.apache.spark.sql.classic.SparkSession.Builder builder =
-                org.apache.spark.sql.classic.SparkSession.builder().appName("llamaspark-spark-floor");
-        if (!new org.apache.spark.SparkConf().contains("spark.master")) {
-            builder.master("local[*]");
-        }
-        SparkSession spark = builder.getOrCreate();
+        SparkSession spark = GenerateJob.session("llamaspark-spark-floor"); // the job's own session start
         try {
             phases.lap("session");
+            org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+            for (String p : prompts) {
+                org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(p);
+                if (!path.getFileSystem(conf).exists(path)) {
+                    System.err.println("llamaspark spark-floor: " + p + ": no such file or directory");
+                    return 2;
+                }
+            }
             org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(out);
-            if (dir.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(dir)) {
+            if (dir.getFileSystem(conf).exists(dir)) {
                 System.err.println("llamaspark spark-floor: " + out + " exists; give a directory that does not");
                 return 2;
             }
-            var lines = spark.read().textFile(prompts);
+            org.apache.spark.sql.Dataset<String> lines = spark.read().textFile(prompts);
             long count = lines.count();
             phases.lap("read and count");
             lines.write().mode(SaveMode.ErrorIfExists).parquet(out);

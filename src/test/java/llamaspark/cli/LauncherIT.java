@@ -104,7 +104,7 @@ class LauncherIT {
     /**
      * spark-floor goes through the job's launch (SparkSubmit, conf/spark-defaults.conf): it counts
      * the prompt file's lines, writes them as Parquet and times the three phases; an existing
-     * --out is refused in one line, and left as it was.
+     * --out is refused in one line, and left as it was; so is a prompt file that is not there.
      */
     @Test
     void sparkFloorTimesASessionAReadAndAWrite(@TempDir Path dir) throws Exception {
@@ -127,6 +127,12 @@ class LauncherIT {
         assertEquals(2, again.exit(), again.out());
         assertTrue(again.out().contains("llamaspark spark-floor: " + out + " exists; give a directory that does not"), again.out());
         assertEquals("mine", Files.readString(out.resolve("keep.txt")));
+
+        Run missing = launch(List.of("jobs/llamaspark", "spark-floor", "--master", "local[1]", "--prompts",
+                dir.resolve("none.txt").toString(), "--out", dir.resolve("floor2").toString()));
+        assertEquals(2, missing.exit(), missing.out());
+        assertTrue(missing.out().lines().anyMatch(l -> l.startsWith("llamaspark spark-floor: " + dir.resolve("none.txt"))), missing.out());
+        assertFalse(missing.out().contains("\tat org.apache"), "no stack trace: " + missing.out());
     }
 
     private static Run launch(List<String> command) throws IOException, InterruptedException {

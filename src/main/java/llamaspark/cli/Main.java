@@ -1,6 +1,7 @@
 package llamaspark.cli;
 
 import llamaspark.BadInputException;
+import llamaspark.ClassArchive;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,7 +14,9 @@ import picocli.CommandLine.Command;
 public final class Main {
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        int status = run(args);
+        ClassArchive.runEnded(status);
+        System.exit(status);
     }
 
     public static int run(String... args) {

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import llamaspark.BadInputException;
+import llamaspark.ClassArchive;
 import llamaspark.model.ModelHeader;
 import llamaspark.profile.Stage;
 import llamaspark.progress.ProgressPrinter;
@@ -59,6 +60,7 @@ public final class GenerateJob {
 
     public static void main(String[] args) {
         int code = run(System.out, System.err, args);
+        ClassArchive.runEnded(code);
         if (code != 0) {
             System.exit(code);
         }

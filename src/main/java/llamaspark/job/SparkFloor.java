@@ -33,7 +33,9 @@ public final class SparkFloor implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new SparkFloor(System.out)).execute(args));
+        int status = new CommandLine(new SparkFloor(System.out)).execute(args);
+        llamaspark.ClassArchive.runEnded(status);
+        System.exit(status);
     }
 
     /** Session, read and count, write, each timed; prints one line and returns 0 (2: a prompt path is missing, or --out exists). */

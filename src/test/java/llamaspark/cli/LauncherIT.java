@@ -87,6 +87,7 @@ class LauncherIT {
         Files.delete(archive);
         Path half = archive.resolveSibling(archive.getFileName() + ".4194303.tmp");
         Files.write(half, java.util.Arrays.copyOf(bytes, bytes.length / 3));
+        Files.writeString(half.resolveSibling(half.getFileName() + ".ok"), ""); // its run succeeded: the map check decides
         List<Path> crashLogsBefore = crashLogs();
         Run afterHalf = tokenize(in, Map.of());
         // Checking the truncated file may crash a JDK 17 JVM (SIGBUS); that check leaves no crash log behind.
@@ -94,11 +95,45 @@ class LauncherIT {
         assertEquals(0, afterHalf.exit(), afterHalf.out());
         assertTrue(afterHalf.out().contains(ids), afterHalf.out());
         assertFalse(Files.exists(half), "the half-written archive is gone");
+        assertFalse(Files.exists(half.resolveSibling(half.getFileName() + ".ok")), "and its mark");
         assertFalse(afterHalf.out().contains("Aborted"), afterHalf.out());
 
         Run off = tokenize(in, Map.of("LLAMASPARK_CDS", "off", "LLAMASPARK_JAVA_OPTS", "-Xlog:class+load=info"));
         assertEquals(0, off.exit(), off.out());
         assertFalse(off.out().contains("llamaspark.cli.Main source: shared objects file"), "LLAMASPARK_CDS=off maps nothing");
+    }
+
+    /**
+     * A first run that fails (here: no such tokenizer, exit 2) loaded few classes: what it saved is
+     * dropped, and the next run that succeeds saves them again. A --help run saves nothing.
+     */
+    @Test
+    void onlyARunThatSucceededKeepsItsClasses(@TempDir Path dir) throws Exception {
+        for (Path p : archives("")) {
+            Files.delete(p);
+        }
+        Path in = Files.writeString(dir.resolve("in.txt"), "hello world\n");
+        Run help = launch(List.of("jobs/llamaspark", "tokenize", "--help"), Map.of());
+        assertEquals(0, help.exit(), help.out());
+        assertEquals(List.of(), archives(""), "--help saved nothing");
+
+        Run failed = launch(List.of("jobs/llamaspark", "tokenize", "--tokenizer", dir.resolve("none.bin").toString(),
+                "--file", in.toString()), Map.of());
+        assertEquals(2, failed.exit(), failed.out());
+        assertEquals(1, archives(".tmp").size(), "the failed run saved its classes, unmarked: " + archives(""));
+        assertEquals(0, archives(".tmp.ok").size());
+
+        Run ok = tokenize(in, Map.of());
+        assertEquals(0, ok.exit(), ok.out());
+        assertEquals(0, archives(".jsa").size(), "the failed run's classes were not kept: " + archives(""));
+        assertTrue(ok.out().contains("llamaspark: this first run of 'tokenize' since the build also saves"), ok.out());
+        assertEquals(1, archives(".tmp").size(), "this run saved them again: " + archives(""));
+        assertEquals(1, archives(".tmp.ok").size(), "and marked them");
+
+        Run next = tokenize(in, Map.of());
+        assertEquals(0, next.exit(), next.out());
+        assertEquals(1, archives(".jsa").size(), "kept: " + archives(""));
+        assertEquals(0, archives(".ok").size(), "the mark is gone");
     }
 
     /**
@@ -136,9 +171,13 @@ class LauncherIT {
     }
 
     private static Run launch(List<String> command) throws IOException, InterruptedException {
+        return launch(command, Map.of("LLAMASPARK_CDS", "off"));
+    }
+
+    private static Run launch(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
         File log = File.createTempFile("llamaspark-launcher", ".log");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log);
-        pb.environment().put("LLAMASPARK_CDS", "off");
+        pb.environment().putAll(env);
         Process p = pb.start();
         assertTrue(p.waitFor(180, TimeUnit.SECONDS), "the launcher finished");
         return new Run(p.exitValue(), Files.readString(log.toPath(), StandardCharsets.UTF_8));
